@@ -1,0 +1,1 @@
+"""migration_sim: cybercriminal platform migration under enforcement shocks."""
