@@ -1,0 +1,187 @@
+"""Benchmark of metrics.snapshot() at model scale.
+
+Builds a random state of 100,000 groups on 10 platforms with a heavy-tailed contact network of
+mean degree about 10 (E about 500,000), then times ``snapshot()`` and its parts.
+
+    .venv/bin/python benchmarks/bench_metrics.py            # default sizes, 20 repetitions
+    .venv/bin/python benchmarks/bench_metrics.py --graph ba # networkx Barabasi-Albert, m = 5
+    .venv/bin/python benchmarks/bench_metrics.py --shuffle  # ties in random order
+
+The state:
+- primary platform drawn from a skewed popularity vector (one dominant platform, like Telegram);
+  each group is also present on each other platform with probability 0.04 (about 1.35 platforms
+  per group); 3% of groups are dark (no platform) and 5% are inactive;
+- the graph is Chung-Lu (endpoints drawn in proportion to Pareto weights, alpha 2.5), or
+  Barabasi-Albert with m = 5 from networkx (slower to build). Ties are sorted by (u, v), as
+  ``network.ContactNetwork`` stores them, unless --shuffle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from migration_sim import metrics
+
+POPULARITY = np.array([0.55, 0.12, 0.08, 0.06, 0.05, 0.04, 0.04, 0.03, 0.02, 0.01])
+
+
+def chung_lu_edges(n: int, mean_degree: float, rng: np.random.Generator) -> np.ndarray:
+    weights = rng.pareto(2.5, n) + 1.0
+    p = weights / weights.sum()
+    n_draw = int(n * mean_degree / 2 * 1.03)  # a few are lost as self loops and duplicates
+    a = rng.choice(n, size=n_draw, p=p)
+    b = rng.choice(n, size=n_draw, p=p)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi
+    return np.unique(lo[keep] * n + hi[keep])
+
+
+def ba_edges(n: int, m: int, seed: int) -> np.ndarray:
+    import networkx as nx
+
+    g = nx.barabasi_albert_graph(n, m, seed=seed)
+    e = np.array(g.edges(), dtype=np.int64)
+    lo, hi = e.min(axis=1), e.max(axis=1)
+    return np.unique(lo * n + hi)
+
+
+def build_state(n: int, k: int, graph: str, shuffle: bool, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    pop = POPULARITY[:k] / POPULARITY[:k].sum() if k <= POPULARITY.size else np.ones(k) / k
+    primary = rng.choice(k, size=n, p=pop).astype(np.int64)
+    membership = rng.random((n, k)) < 0.04
+    membership[np.arange(n), primary] = True
+    dark = rng.random(n) < 0.03
+    membership[dark] = False
+    primary[dark] = -1
+    active = rng.random(n) >= 0.05
+    membership[~active] = False
+    primary[~active] = -1
+    key = chung_lu_edges(n, 10.0, rng) if graph == "chunglu" else ba_edges(n, 5, seed)
+    if shuffle:
+        rng.shuffle(key)
+    monitored = np.zeros(k, dtype=bool)
+    monitored[[1, 2]] = True
+    return {
+        "membership": membership,
+        "active": active,
+        "primary": primary,
+        "edges_u": key // n,
+        "edges_v": key % n,
+        "size": rng.lognormal(2.0, 1.0, n),
+        "severity": rng.choice([0.2, 0.5, 0.8, 1.0], size=n),
+        "monitored": monitored,
+        "crime_type": rng.integers(0, 5, n),
+    }
+
+
+def median_ms(fn, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--graph", choices=["chunglu", "ba"], default="chunglu")
+    ap.add_argument("--shuffle", action="store_true", help="ties in random order")
+    ap.add_argument("--numpy-reps", type=int, default=3, help="repetitions of the numpy path")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    st = build_state(args.n, args.k, args.graph, args.shuffle, args.seed)
+    n_edges = st["edges_u"].shape[0]
+    print(
+        f"state: N={args.n:,} K={args.k} E={n_edges:,} (mean degree {2 * n_edges / args.n:.2f}), "
+        f"graph={args.graph}{' shuffled' if args.shuffle else ' sorted'}, "
+        f"built in {time.perf_counter() - t0:.1f} s"
+    )
+    names = [f"P{i}" for i in range(args.k)]
+    call = {k: st[k] for k in st if k != "crime_type"}
+
+    def snap(backend: str, types: bool = False) -> dict[str, float]:
+        extra = {"crime_type": st["crime_type"], "crime_type_names": list("ABCDE")} if types else {}
+        return metrics.snapshot(**call, platform_names=names, backend=backend, **extra)
+
+    if metrics.HAVE_NUMBA:
+        t0 = time.perf_counter()
+        snap("numba")
+        print(f"first numba call (compile or load cache): {time.perf_counter() - t0:.2f} s")
+        total = median_ms(lambda: snap("numba"), args.reps)
+        total_t = median_ms(lambda: snap("numba", types=True), args.reps)
+        print(f"\nsnapshot(backend='numba'): median {total:.2f} ms per call ({args.reps} reps)")
+        print(f"  with per-crime-type concentration: {total_t:.2f} ms")
+
+        m = np.ascontiguousarray(st["membership"])
+        empty = np.zeros(0, dtype=np.int64)
+        mon_bits = int(sum(1 << int(i) for i in np.flatnonzero(st["monitored"])))
+        u, v = st["edges_u"], st["edges_v"]
+        node = metrics._nb_node_pass(m, st["active"], st["primary"], empty, 0, mon_bits)
+        code, off, pair_plat, *_ = node
+        edge = metrics._nb_edge_pass(u, v, code, off, mon_bits, args.k)
+        n_dark = node[8]
+
+        def comp() -> None:
+            metrics._nb_component_pass(edge[0].copy(), off, pair_plat, args.k, n_dark)
+
+        parts = {
+            "node pass (codes, counts, coverage)": median_ms(
+                lambda: metrics._nb_node_pass(m, st["active"], st["primary"], empty, 0, mon_bits),
+                args.reps,
+            ),
+            "tie pass (broken, coverage, modularity, unions)": median_ms(
+                lambda: metrics._nb_edge_pass(u, v, code, off, mon_bits, args.k), args.reps
+            ),
+            "component pass (platform + communication)": median_ms(comp, args.reps)
+            - median_ms(lambda: edge[0].copy(), args.reps),
+        }
+        parts["checks, float reductions, dict"] = total - sum(parts.values())
+        print("  breakdown:")
+        for name, ms in parts.items():
+            print(f"    {name:<50s} {ms:7.2f} ms")
+        print(f"  ties per platform union: {int((np.diff(off) > 1).sum()):,} multi-homing groups")
+
+    total_np = median_ms(lambda: snap("numpy"), args.numpy_reps)
+    print(
+        f"\nsnapshot(backend='numpy'): median {total_np:.1f} ms per call ({args.numpy_reps} reps)"
+    )
+    s = st
+    a, mem, u, v = s["active"], s["membership"], s["edges_u"], s["edges_v"]
+    per = {
+        "presence_counts + concentration": lambda: metrics.concentration(
+            metrics.presence_counts(mem, a)
+        ),
+        "primary_counts + concentration": lambda: metrics.concentration(
+            metrics.primary_counts(s["primary"], a, args.k)
+        ),
+        "broken_ties (weighted)": lambda: metrics.broken_ties(mem, a, u, v, s["size"]),
+        "communication_components": lambda: metrics.communication_components(mem, a, u, v),
+        "platform_components": lambda: metrics.platform_components(mem, a, u, v),
+        "primary_modularity": lambda: metrics.primary_modularity(s["primary"], a, u, v),
+        "monitoring_coverage": lambda: metrics.monitoring_coverage(
+            mem, a, u, v, s["severity"], s["monitored"]
+        ),
+        "coverage_curve (not in snapshot)": lambda: metrics.coverage_curve(mem, a),
+    }
+    print("  per-measure numpy functions:")
+    for name, fn in per.items():
+        print(f"    {name:<50s} {median_ms(fn, args.numpy_reps):7.2f} ms")
+
+    res = snap("auto")
+    print("\nvalues:")
+    for key, val in res.items():
+        print(f"  {key:<32s} {val:.6g}")
+
+
+if __name__ == "__main__":
+    main()

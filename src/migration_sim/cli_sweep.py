@@ -1,0 +1,138 @@
+"""Command-line wiring of ``migration-sim sweep`` and ``migration-sim analyze``.
+
+The main ``migration-sim`` parser calls :func:`add_subcommands`; each subcommand sets
+``func`` (``args.func(args) -> int`` exit code). ``python -m migration_sim.cli_sweep`` runs the
+two subcommands on their own.
+
+Exit codes: 0 done (the sweep may hold failed runs, reported on stderr), 1 the sweep stopped
+(a worker died; rerun to resume) or a folder problem, 2 an invalid spec or request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_subcommands", "cmd_analyze", "cmd_sweep", "main"]
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Add the ``sweep`` and ``analyze`` subcommands.
+
+    Parameters
+    ----------
+    subparsers
+        The object returned by ``ArgumentParser.add_subparsers()``.
+    """
+    sweep = subparsers.add_parser(
+        "sweep",
+        help="run or resume a parameter sweep",
+        description="Run a parameter sweep from a TOML spec, or resume it in the same folder: "
+        "complete runs are skipped.",
+    )
+    sweep.add_argument("spec", type=Path, metavar="SWEEP.toml", help="sweep spec file")
+    sweep.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: CPU count)"
+    )
+    sweep.add_argument(
+        "--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address"
+    )
+    sweep.add_argument(
+        "--out", type=Path, default=None, help="sweep folder (default: results/<spec name>)"
+    )
+    sweep.add_argument(
+        "--force", action="store_true", help="replace a folder holding a different sweep"
+    )
+    sweep.add_argument("--retry-failed", action="store_true", help="rerun failed runs too")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=cmd_sweep)
+
+    analyze = subparsers.add_parser(
+        "analyze",
+        help="analyse a sweep folder",
+        description="Write replicate bands, sensitivity indices and figures for a sweep.",
+    )
+    analyze.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR", help="sweep folder")
+    analyze.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: SWEEP_DIR/analysis)"
+    )
+    analyze.set_defaults(func=cmd_analyze)
+
+
+def _fail(command: str, exc: BaseException, code: int) -> int:
+    print(f"migration-sim {command}: error: {exc}", file=sys.stderr)
+    return code
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run ``migration-sim sweep`` with parsed arguments; return the exit code."""
+    from migration_sim.sweep import SweepError, run_sweep
+    from migration_sim.sweep_store import SweepStoreError
+
+    try:
+        report = run_sweep(
+            args.spec,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            retry_failed=args.retry_failed,
+            progress=not args.quiet,
+        )
+    except ValueError as exc:
+        return _fail("sweep", exc, 2)
+    except (SweepError, SweepStoreError) as exc:
+        return _fail("sweep", exc, 1)
+    summary = report.summary()
+    failed = int((summary["status"] != "ok").sum()) if not summary.empty else 0
+    print(
+        f"{report.n_runs} runs: {report.n_skipped} already done, {report.n_ok} ok and "
+        f"{report.n_failed} failed now, in {report.elapsed:.1f} s -> {report.directory}"
+    )
+    if failed:
+        print(
+            f"{failed} run(s) failed; their error and traceback are in the summary "
+            "(migration_sim.sweep.load_summary); rerun with --retry-failed to run them again",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Run ``migration-sim analyze`` with parsed arguments; return the exit code."""
+    from migration_sim.sensitivity import analyze
+    from migration_sim.sweep_store import SweepStoreError
+
+    try:
+        report = analyze(args.sweep_dir, args.out)
+    except ValueError as exc:
+        return _fail("analyze", exc, 2)
+    except SweepStoreError as exc:
+        return _fail("analyze", exc, 1)
+    for name in ("sobol", "morris"):
+        if name in report.tables:
+            print(report.tables[name].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for path in report.files:
+        print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` for the two subcommands alone and run one.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    parser = argparse.ArgumentParser(prog="migration-sim")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

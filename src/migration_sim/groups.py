@@ -1,0 +1,361 @@
+"""Criminal groups: the population's state arrays and the ``CriminalGroup`` Mesa view.
+
+Group state lives in arrays indexed by group id (struct of arrays, see DESIGN.md). A
+:class:`CriminalGroup` is a thin Mesa agent that reads and writes those arrays through
+properties, and carries the readable, per-group reference version of the decision rule
+(:meth:`CriminalGroup.perceive` and :meth:`CriminalGroup.choose`). Tests prove the vectorised
+kernels in :mod:`migration_sim.kernels` give the same results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+from scipy import special, stats
+
+from migration_sim.config import Config
+
+if TYPE_CHECKING:
+    from migration_sim.model import MigrationModel
+
+__all__ = ["Population", "draw_population", "CriminalGroup"]
+
+
+@dataclass
+class Population:
+    """Per-group state arrays (length N; (N, K) for per-platform state).
+
+    ``member[i, k]`` is True when group i is present on platform k; ``primary[i]`` is its
+    primary platform (-1 when it has none: dark or removed). Removed groups keep their row with
+    ``active`` False and no presence; ids are never reused.
+    """
+
+    crime_type: np.ndarray
+    size: np.ndarray
+    risk_aversion: np.ndarray
+    reach_need: np.ndarray
+    sophistication: np.ndarray
+    active: np.ndarray
+    primary: np.ndarray
+    member: np.ndarray
+    risk: np.ndarray
+    news: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of groups, active or not."""
+        return self.size.size
+
+
+def _beta_ppf(u: np.ndarray, mean: np.ndarray, concentration: float) -> np.ndarray:
+    """Quantile ``u`` of Beta(c*m, c*(1-m)); a mean of exactly 0 or 1 gives that constant."""
+    inner = (mean > 0.0) & (mean < 1.0)
+    out = mean.astype(np.float64).copy()
+    out[inner] = stats.beta.ppf(
+        u[inner], concentration * mean[inner], concentration * (1.0 - mean[inner])
+    )
+    return out
+
+
+def draw_population(cfg: Config, rng: np.random.Generator) -> Population:
+    """Draw the initial population from the configuration.
+
+    * crime type ~ Categorical(crime_types.*.share);
+    * size ~ LogNormal(log(size_median), size_sigma) truncated to [size_min, size_max]
+      (inverse-CDF sampling, so the truncation is exact);
+    * reach need ~ Beta(c m, c (1 - m)) around the type mean m;
+    * sophistication and risk aversion: Beta quantiles of a Gaussian copula with correlation
+      ``groups.sophistication_risk_correlation``;
+    * primary platform ~ Categorical(platforms.*.initial_share); with probability
+      ``p_initial_secondary`` (and max_platforms > 1) one secondary platform drawn from the
+      initial shares of the other platforms.
+
+    The draws are made in a fixed order from one generator, so a population depends only on
+    the configuration and the stream.
+    """
+    g = cfg.groups
+    n, k = g.n_groups, len(cfg.platforms)
+    types = cfg.crime_types
+    shares = np.array([c.share for c in types])
+    crime_type = rng.choice(len(types), size=n, p=shares / shares.sum())
+
+    mu = math.log(g.size_median)
+    lo = special.ndtr((math.log(g.size_min) - mu) / g.size_sigma)
+    hi = special.ndtr((math.log(g.size_max) - mu) / g.size_sigma)
+    u = lo + (hi - lo) * rng.random(n)
+    size = np.clip(np.exp(mu + g.size_sigma * special.ndtri(u)), g.size_min, g.size_max)
+
+    def type_mean(attr: str) -> np.ndarray:
+        return np.array([getattr(c, attr) for c in types])[crime_type]
+
+    reach_need = _beta_ppf(rng.random(n), type_mean("reach_need"), g.beta_concentration)
+    rho = g.sophistication_risk_correlation
+    z = rng.standard_normal((n, 2))
+    z_soph = z[:, 0]
+    z_risk = rho * z[:, 0] + math.sqrt(1.0 - rho * rho) * z[:, 1]
+    sophistication = _beta_ppf(
+        special.ndtr(z_soph), type_mean("sophistication"), g.beta_concentration
+    )
+    risk_aversion = _beta_ppf(
+        special.ndtr(z_risk), type_mean("risk_aversion"), g.beta_concentration
+    )
+
+    init = np.array([p.initial_share for p in cfg.platforms])
+    primary = rng.choice(k, size=n, p=init / init.sum())
+    member = np.zeros((n, k), dtype=bool)
+    member[np.arange(n), primary] = True
+    u_sec = rng.random((n, 2))
+    if g.max_platforms > 1 and k > 1:
+        wants = u_sec[:, 0] < g.p_initial_secondary
+        weights = np.broadcast_to(init, (n, k)).copy()
+        weights[np.arange(n), primary] = 0.0
+        cum = np.cumsum(weights, axis=1)
+        has = cum[:, -1] > 0
+        pick = np.argmax(cum > (u_sec[:, 1] * cum[:, -1])[:, None], axis=1)
+        sel = wants & has
+        member[np.flatnonzero(sel), pick[sel]] = True
+
+    return Population(
+        crime_type=crime_type.astype(np.int64),
+        size=size,
+        risk_aversion=risk_aversion,
+        reach_need=reach_need,
+        sophistication=sophistication,
+        active=np.ones(n, dtype=bool),
+        primary=primary.astype(np.int64),
+        member=member,
+        risk=np.zeros((n, k)),
+        news=np.zeros((n, k)),
+    )
+
+
+class CriminalGroup(mesa.Agent):
+    """A criminal group: a Mesa agent that views row ``group_id`` of the model's arrays.
+
+    Attribute reads and writes go straight to the arrays, so ``model.agents``, AgentSet
+    selection and Mesa's tooling see the live state. The methods :meth:`perceive`,
+    :meth:`utilities` and :meth:`choose` are the readable reference version of the decision
+    rule: plain Python over one group, term by term, in the same order as the kernels.
+    """
+
+    def __init__(self, model: MigrationModel, group_id: int) -> None:
+        super().__init__(model)
+        self.group_id = int(group_id)
+
+    # ------------------------------------------------------------------ state views
+    @property
+    def _pop(self) -> Population:
+        return self.model.population
+
+    @property
+    def crime_type(self) -> str:
+        """Name of the group's crime type."""
+        return self.model.crime_type_names[self._pop.crime_type[self.group_id]]
+
+    @property
+    def severity(self) -> float:
+        """Enforcement priority of the group's crime type, in [0, 1]."""
+        return float(self.model.type_priority[self._pop.crime_type[self.group_id]])
+
+    @property
+    def size(self) -> float:
+        """Audience size of the group's venue."""
+        return float(self._pop.size[self.group_id])
+
+    @size.setter
+    def size(self, value: float) -> None:
+        if not value > 0:
+            raise ValueError(f"size = {value!r} is not allowed: expected a number > 0")
+        self._pop.size[self.group_id] = value
+
+    @property
+    def risk_aversion(self) -> float:
+        """Risk aversion in [0, 1]."""
+        return float(self._pop.risk_aversion[self.group_id])
+
+    @property
+    def reach_need(self) -> float:
+        """Need for public reach in [0, 1]."""
+        return float(self._pop.reach_need[self.group_id])
+
+    @property
+    def sophistication(self) -> float:
+        """Technical sophistication in [0, 1]."""
+        return float(self._pop.sophistication[self.group_id])
+
+    @property
+    def active(self) -> bool:
+        """False once the group has been removed from the model."""
+        return bool(self._pop.active[self.group_id])
+
+    @property
+    def primary(self) -> str | None:
+        """Name of the primary platform, or None when the group has none."""
+        p = int(self._pop.primary[self.group_id])
+        return None if p < 0 else self.model.platform_names[p]
+
+    @property
+    def platforms(self) -> list[str]:
+        """Names of the platforms the group is present on."""
+        row = self._pop.member[self.group_id]
+        return [name for name, on in zip(self.model.platform_names, row, strict=True) if on]
+
+    @property
+    def perceived_risk(self) -> dict[str, float]:
+        """Perceived risk of each platform."""
+        row = self._pop.risk[self.group_id]
+        return {name: float(r) for name, r in zip(self.model.platform_names, row, strict=True)}
+
+    def contacts(self) -> list[int]:
+        """Ids of the group's contacts."""
+        return self.model.network.neighbours(self.group_id).tolist()
+
+    # ------------------------------------------------------------------ reference rule
+    def perceive(
+        self, observed: dict[int, float], news_before: np.ndarray, in_news: list[bool]
+    ) -> tuple[list[float], list[float]]:
+        """Reference rule: this step's news salience and perceived risk of every platform.
+
+        Parameters
+        ----------
+        observed
+            ``{platform: share of this group's contacts disrupted there this step}``.
+        news_before
+            The (N, K) news salience at the start of the step (read-only).
+        in_news
+            Per platform, whether any group had salience for it at the start of the step.
+
+        Returns
+        -------
+        news, risk : list of float
+            The group's new rows (the model writes them after every group has perceived).
+        """
+        m = self.model
+        p = m.params
+        i = self.group_id
+        contacts = self.contacts()
+        news_row: list[float] = []
+        risk_row: list[float] = []
+        for k in range(m.n_platforms):
+            s_ik = float(news_before[i, k])
+            if in_news[k]:
+                heard = 0.0
+                if contacts:
+                    total = 0.0
+                    for j in contacts:
+                        total += float(news_before[j, k])
+                    heard = total * (1.0 / len(contacts)) * float(m.news_spread[k])
+                s_new = max(s_ik, heard) * float(m.news_retention[k])
+                if s_new < 1e-9:
+                    s_new = 0.0
+            else:
+                s_new = s_ik * float(m.news_retention[k])
+            news_row.append(s_new)
+
+            lam = 1.0 - p.risk.memory
+            r = float(self._pop.risk[i, k]) * p.risk.memory
+            r += (lam * p.risk.w_policy) * (self.severity * float(m.exposure_k[k]))
+            if p.risk.w_news:
+                r += (lam * p.risk.w_news) * s_new
+            if k in observed and p.risk.w_observed:
+                r += (lam * p.risk.w_observed) * observed[k]
+            risk_row.append(r)
+        return news_row, risk_row
+
+    def utilities(self) -> tuple[list[float], list[float]]:
+        """Reference rule: utility of each platform, with and without the switching cost.
+
+        ``V0_k = w_reach reach_k need + w_network L_k + w_popularity G_k
+        - w_risk R_k ra sev + w_usability usability_k (1 - soph) + alpha_k``;
+        ``V_k = V0_k - w_switch``
+        for a platform the group is not on. ``L_k`` is the share of the group's active
+        contacts present on k; ``G_k`` the share of active groups present on k.
+        """
+        m = self.model
+        w = m.weights
+        i = self.group_id
+        active_contacts = [j for j in self.contacts() if self._pop.active[j]]
+        v_list: list[float] = []
+        v0_list: list[float] = []
+        for k in range(m.n_platforms):
+            if active_contacts:
+                on_k = sum(1 for j in active_contacts if self._pop.member[j, k])
+                share = on_k * (1.0 / len(active_contacts))
+            else:
+                share = 0.0
+            v0 = w.reach * (self.reach_need * float(m.platform.reach[k]))
+            v0 = v0 + w.network * share
+            v0 = v0 + w.popularity * float(m.popularity[k])
+            v0 = v0 - w.risk * (float(self._pop.risk[i, k]) * (self.risk_aversion * self.severity))
+            v0 = v0 + w.usability * ((1.0 - self.sophistication) * float(m.platform.usability[k]))
+            v0 = v0 + float(m.constants[k])
+            on = bool(self._pop.member[i, k])
+            v_list.append(v0 - w.switch * (0.0 if on else 1.0))
+            v0_list.append(v0)
+        return v_list, v0_list
+
+    def choose(self, u: tuple[float, float, float]) -> tuple[int, list[bool]]:
+        """Reference rule: revise primary and secondary platforms with three uniforms.
+
+        The steps (primary logit, keep, trim, drop logit, add logit) are those documented in
+        :func:`migration_sim.kernels.choose_platforms`.
+
+        Returns
+        -------
+        primary, member : int, list of bool
+            The new primary (-1 when dark) and presence row.
+        """
+        m = self.model
+        w = m.weights
+        k_count = m.n_platforms
+        avail = [bool(a) for a in m.platform.available]
+        v, v0 = self.utilities()
+        before = [bool(x) for x in self._pop.member[self.group_id]]
+
+        primary = _pick([w.beta * x for x in v], avail, u[0])
+        if primary < 0:
+            return -1, [False] * k_count
+        member = [before[k] and avail[k] for k in range(k_count)]
+        member[primary] = True
+        if sum(member) > m.params.groups.max_platforms:
+            secondaries = [k for k in range(k_count) if member[k] and k != primary]
+            worst = min(secondaries, key=lambda k: (v0[k], k))
+            member[worst] = False
+        if m.params.groups.max_platforms > 1:
+            anchor = v0[primary] - w.margin
+            secondaries = [k for k in range(k_count) if member[k] and k != primary]
+            if secondaries:
+                logits = [-w.beta * (v0[k] - anchor) for k in range(k_count)] + [0.0]
+                allowed = [member[k] and k != primary for k in range(k_count)] + [True]
+                pick = _pick(logits, allowed, u[1])
+                if pick < k_count:
+                    member[pick] = False
+            if sum(member) < m.params.groups.max_platforms:
+                logits = [w.beta * (v[k] - anchor) for k in range(k_count)] + [0.0]
+                allowed = [avail[k] and not member[k] for k in range(k_count)] + [True]
+                pick = _pick(logits, allowed, u[2])
+                if pick < k_count:
+                    member[pick] = True
+        return primary, member
+
+
+def _pick(logits: list[float], allowed: list[bool], u: float) -> int:
+    """Inverse-CDF draw from softmax(logits) over allowed options; -1 if none is allowed."""
+    finite = [x for x, ok in zip(logits, allowed, strict=True) if ok]
+    if not finite:
+        return -1
+    top = max(finite)
+    weights = [float(np.exp(x - top)) if ok else 0.0 for x, ok in zip(logits, allowed, strict=True)]
+    total = sum(weights)
+    cum = 0.0
+    threshold = u * total
+    # cumulative sums in the same order as numpy's cumsum
+    for k, wk in enumerate(weights):
+        cum += wk
+        if cum > threshold:
+            return k
+    return len(weights) - 1

@@ -1,0 +1,378 @@
+"""Pure array kernels: exposure, competing-risk events, news, perceived risk, utility, choice.
+
+Every function here takes arrays, parameters and (where needed) random numbers handed in, and
+returns arrays. None touches a model object, so the same kernel serves the model, the tests and
+the benchmarks. The readable per-group version of the decision rule lives in
+:class:`migration_sim.groups.CriminalGroup`; tests prove both give the same choices.
+
+Notation: N groups, K platforms, ``member`` is the (N, K) presence matrix, rows are groups.
+The equations are written out in ``docs/model.md`` exactly as computed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "UtilityWeights",
+    "exposure",
+    "size_score",
+    "first_event",
+    "spread_news",
+    "update_risk",
+    "observed_enforcement",
+    "contact_share",
+    "utilities",
+    "choose_platforms",
+    "calibrate_constants",
+]
+
+
+@dataclass(frozen=True)
+class UtilityWeights:
+    """Weights of the utility terms and the logit's intensity of choice (see ChoiceConfig)."""
+
+    reach: float
+    network: float
+    popularity: float
+    risk: float
+    switch: float
+    usability: float
+    beta: float
+    margin: float
+
+
+def exposure(disclosure: np.ndarray, identifiability: np.ndarray, iota: float) -> np.ndarray:
+    """Enforcement exposure of each platform.
+
+    ``e_k = d_k + iota * I_k * (1 - d_k)``: identifying data reaches authorities either through
+    the operator's disclosure or, with weight ``iota``, through the data the platform makes
+    identifiable without the operator's help. In [0, 1] when its inputs are.
+    """
+    return disclosure + iota * identifiability * (1.0 - disclosure)
+
+
+def size_score(size: np.ndarray, size_min: float, size_max: float) -> np.ndarray:
+    """Map audience size to [0, 1] on a log scale: ``log(size/min) / log(max/min)``."""
+    return np.log(size / size_min) / np.log(size_max / size_min)
+
+
+def first_event(
+    member: np.ndarray,
+    platform_weight: np.ndarray,
+    group_weight: np.ndarray,
+    size01: np.ndarray,
+    reach_need: np.ndarray,
+    reach: np.ndarray,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw at most one event per group over its platforms, by competing risks.
+
+    The hazard of group i on platform k is ``h_ik = m_ik * a_k * b_i * v_ik`` with visibility
+    ``v_ik = (size01_i + reach_k * reach_need_i) / 2``. An event happens with probability
+    ``1 - exp(-H_i)``, ``H_i = sum_k h_ik``, and falls on platform k with probability
+    ``h_ik / H_i`` (the first event of competing exponential clocks). One uniform per group
+    decides both: an event if ``u_i < p_i``, and the platform by inverse CDF at ``u_i / p_i``.
+
+    Complexity: O(N K) for the totals, O(n_events K) for the platforms.
+
+    Returns
+    -------
+    groups, platforms : numpy.ndarray
+        Indices of the groups with an event and the platform of each (int64).
+    """
+    mf = member.astype(np.float64)
+    total = (group_weight * 0.5) * (
+        size01 * (mf @ platform_weight) + reach_need * (mf @ (platform_weight * reach))
+    )
+    p_event = -np.expm1(-total)
+    hit = np.flatnonzero(u < p_event)
+    if hit.size == 0:
+        return hit, hit.copy()
+    h = mf[hit] * platform_weight * (size01[hit, None] + reach[None, :] * reach_need[hit, None])
+    h *= (group_weight[hit] * 0.5)[:, None]
+    cum = np.cumsum(h, axis=1)
+    w = (u[hit] / p_event[hit]) * cum[:, -1]
+    k = np.argmax(cum > w[:, None], axis=1)
+    return hit, k.astype(np.int64)
+
+
+def spread_news(
+    news: np.ndarray,
+    adjacency: sp.csr_array,
+    degree: np.ndarray,
+    retention: np.ndarray,
+    spread: np.ndarray,
+) -> np.ndarray:
+    """Advance news salience one step (returns a new array).
+
+    ``S'_ik = retention_k * max(S_ik, spread_k * mean_{j in contacts(i)} S_jk)``: news reaches
+    a group through its contacts, attenuated by ``spread_k``, and fades by ``retention_k`` per
+    step (both per platform, shape (K,)).
+    Only platforms with some salience are touched; values below 1e-9 are set to 0.
+    Complexity: O(nnz(A) * K_active) with K_active the platforms in the news.
+    """
+    out = news * retention
+    cols = np.flatnonzero(news.max(axis=0) > 0.0)
+    if cols.size == 0:
+        return out
+    inv_deg = np.divide(1.0, degree, out=np.zeros(degree.size), where=degree > 0)
+    heard = (adjacency @ news[:, cols]) * inv_deg[:, None] * spread[cols]
+    sub = np.maximum(news[:, cols], heard) * retention[cols]
+    sub[sub < 1e-9] = 0.0
+    out[:, cols] = sub
+    return out
+
+
+def update_risk(
+    risk: np.ndarray,
+    severity: np.ndarray,
+    exposure_k: np.ndarray,
+    news: np.ndarray,
+    observed_groups: np.ndarray,
+    observed_platforms: np.ndarray,
+    observed_share: np.ndarray,
+    memory: float,
+    w_policy: float,
+    w_observed: float,
+    w_news: float,
+) -> np.ndarray:
+    """Perceived risk after one step (returns a new array).
+
+    ``R'_ik = memory * R_ik + (1 - memory) * (w_policy * sev_i * e_k + w_observed * O_ik
+    + w_news * S_ik)``, where ``O_ik`` is the share of i's contacts disrupted on platform k this
+    step. ``O`` is passed sparsely as (group, platform, share) triples, unique pairs.
+    Complexity: O(N K).
+    """
+    lam = 1.0 - memory
+    out = risk * memory
+    out += (lam * w_policy) * np.outer(severity, exposure_k)
+    if w_news:
+        out += (lam * w_news) * news
+    if observed_groups.size and w_observed:
+        out[observed_groups, observed_platforms] += (lam * w_observed) * observed_share
+    return out
+
+
+def observed_enforcement(
+    adjacency: sp.csr_array,
+    degree: np.ndarray,
+    event_groups: np.ndarray,
+    event_platforms: np.ndarray,
+    n_platforms: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share of each group's contacts disrupted on each platform this step, as sparse triples.
+
+    ``O_ik = #{j in contacts(i) disrupted on k} / degree_i``. Complexity: O(sum of the degrees
+    of the disrupted groups).
+
+    Returns
+    -------
+    groups, platforms, share : numpy.ndarray
+        Unique (group, platform) pairs with ``O > 0`` and their share.
+    """
+    if event_groups.size == 0:
+        e = np.empty(0, np.int64)
+        return e, e.copy(), np.empty(0)
+    indptr, indices = adjacency.indptr, adjacency.indices
+    starts, ends = indptr[event_groups], indptr[event_groups + 1]
+    counts = ends - starts
+    nbrs = indices[np.repeat(starts, counts) + _ranges(counts)].astype(np.int64)
+    plats = np.repeat(event_platforms, counts)
+    key, n_seen = np.unique(nbrs * n_platforms + plats, return_counts=True)
+    groups, platforms = key // n_platforms, key % n_platforms
+    return groups, platforms, n_seen / degree[groups]
+
+
+def _ranges(counts: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(c)`` for each c in counts, without a Python loop."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def contact_share(
+    adjacency: sp.csr_array, rows: np.ndarray, member: np.ndarray, active: np.ndarray
+) -> np.ndarray:
+    """Share of each listed group's active contacts present on each platform.
+
+    ``L_ik = #{j in contacts(i) : j active and on k} / #{j in contacts(i) : j active}``, 0 for a
+    group without active contacts. Complexity: O(sum of the rows' degrees * K).
+    """
+    sub = adjacency[rows]
+    counts = sub @ member.astype(np.float64)
+    n_active = sub @ active.astype(np.float64)
+    inv = np.divide(1.0, n_active, out=np.zeros(n_active.size), where=n_active > 0)
+    return counts * inv[:, None]
+
+
+def utilities(
+    member: np.ndarray,
+    risk: np.ndarray,
+    net_share: np.ndarray,
+    reach_need: np.ndarray,
+    risk_aversion: np.ndarray,
+    severity: np.ndarray,
+    sophistication: np.ndarray,
+    reach: np.ndarray,
+    usability: np.ndarray,
+    popularity: np.ndarray,
+    constant: np.ndarray,
+    w: UtilityWeights,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Utility of each platform to each listed group.
+
+    ``V0_ik = w_reach * reach_k * need_i + w_network * L_ik + w_popularity * G_k
+    - w_risk * R_ik * ra_i * sev_i + w_usability * usability_k * (1 - soph_i) + alpha_k`` and
+    ``V_ik = V0_ik - w_switch * (1 - m_ik)`` (the switching cost of a platform not yet used).
+    Terms are added in exactly this order (the reference rule does the same).
+
+    Returns
+    -------
+    V, V0 : numpy.ndarray
+        Utilities with and without the switching cost, shape (n, K).
+    """
+    v0 = w.reach * (reach_need[:, None] * reach[None, :])
+    v0 = v0 + w.network * net_share
+    v0 = v0 + w.popularity * popularity[None, :]
+    v0 = v0 - w.risk * (risk * (risk_aversion * severity)[:, None])
+    v0 = v0 + w.usability * ((1.0 - sophistication)[:, None] * usability[None, :])
+    v0 = v0 + constant[None, :]
+    v = v0 - w.switch * (~member).astype(np.float64)
+    return v, v0
+
+
+def _logit_pick(logits: np.ndarray, allowed: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Pick a column per row by inverse CDF over softmax(logits) restricted to ``allowed``.
+
+    Returns -1 for rows with nothing allowed.
+    """
+    masked = np.where(allowed, logits, -np.inf)
+    top = masked.max(axis=1)
+    safe_top = np.where(np.isfinite(top), top, 0.0)
+    weights = np.exp(masked - safe_top[:, None])
+    cum = np.cumsum(weights, axis=1)
+    pick = np.argmax(cum > (u * cum[:, -1])[:, None], axis=1)
+    return np.where(allowed.any(axis=1), pick, -1)
+
+
+def choose_platforms(
+    member: np.ndarray,
+    v: np.ndarray,
+    v0: np.ndarray,
+    available: np.ndarray,
+    max_platforms: int,
+    w: UtilityWeights,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Revise primary and secondary platforms of the listed groups (one row each).
+
+    1. Primary: multinomial logit ``P(k) = exp(beta V_k) / sum_j exp(beta V_j)`` over available
+       platforms, drawn by inverse CDF with ``u[:, 0]``. No available platform: the group goes
+       dark (primary -1, no presence).
+    2. The group is present on the new primary and keeps its other available platforms.
+    3. Above ``max_platforms``: the secondary with the lowest ``V0`` is dropped (first on ties).
+    4. Drop: with secondaries left, one logit draw (``u[:, 1]``) over "drop secondary s"
+       (logit ``-beta (V0_s - A)``) and "drop none" (logit 0), anchor ``A = V0_primary - margin``.
+    5. Add: below ``max_platforms``, one logit draw (``u[:, 2]``) over "add k" for available
+       platforms not used (logit ``beta (V_k - A)``, switching cost included) and "add none"
+       (logit 0).
+
+    Returns
+    -------
+    primary, member : numpy.ndarray
+        New primary index per row (-1 when dark) and the new presence rows.
+    """
+    n, k_count = v.shape
+    rows = np.arange(n)
+    primary = _logit_pick(w.beta * v, np.broadcast_to(available, v.shape), u[:, 0])
+    dark = primary < 0
+    new = member & available[None, :]
+    safe_p = np.where(dark, 0, primary)
+    new[rows[~dark], safe_p[~dark]] = True
+    new[dark] = False
+    is_primary = np.zeros_like(new)
+    is_primary[rows[~dark], safe_p[~dark]] = True
+    # 3. trim to max_platforms (at most one over: only the primary can have been added)
+    over = new.sum(axis=1) > max_platforms
+    if over.any():
+        cand = np.where(new & ~is_primary, v0, np.inf)
+        worst = np.argmin(cand, axis=1)
+        new[rows[over], worst[over]] = False
+    if max_platforms > 1:
+        anchor = v0[rows, safe_p] - w.margin
+        # 4. drop one secondary, or none
+        secondary = new & ~is_primary
+        has_sec = secondary.any(axis=1) & ~dark
+        if has_sec.any():
+            logits = np.concatenate([-w.beta * (v0 - anchor[:, None]), np.zeros((n, 1))], axis=1)
+            allowed = np.concatenate([secondary, np.ones((n, 1), bool)], axis=1)
+            pick = _logit_pick(logits, allowed, u[:, 1])
+            drop = has_sec & (pick < k_count)
+            new[rows[drop], pick[drop]] = False
+        # 5. add one platform, or none
+        room = (new.sum(axis=1) < max_platforms) & ~dark
+        if room.any():
+            cand = available[None, :] & ~new
+            logits = np.concatenate([w.beta * (v - anchor[:, None]), np.zeros((n, 1))], axis=1)
+            allowed = np.concatenate([cand, np.ones((n, 1), bool)], axis=1)
+            pick = _logit_pick(logits, allowed, u[:, 2])
+            add = room & (pick < k_count)
+            new[rows[add], pick[add]] = True
+    return primary, new
+
+
+def stationary_shares(v0: np.ndarray, beta: float, switch: float) -> np.ndarray:
+    """Long-run share of time each group spends on each platform under single-homing.
+
+    A revising group on platform j moves to k with probability proportional to
+    ``a_k = exp(beta V0_k)`` for k != j and ``a_j exp(beta switch)`` for staying (the
+    switching cost). This chain is reversible, with stationary distribution
+    ``pi_k  proportional to  a_k (a_k (1 - b) + b A)``, ``b = exp(-beta switch)``,
+    ``A = sum_k a_k``. Returns pi, shape (N, K), rows summing to 1.
+    """
+    a = np.exp(beta * (v0 - v0.max(axis=1, keepdims=True)))
+    b = np.exp(-beta * switch)
+    pi = a * (a * (1.0 - b) + b * a.sum(axis=1, keepdims=True))
+    return pi / pi.sum(axis=1, keepdims=True)
+
+
+def calibrate_constants(
+    v0: np.ndarray,
+    target: np.ndarray,
+    beta: float,
+    switch: float,
+    tol: float = 1e-8,
+    max_iter: int = 500,
+) -> np.ndarray:
+    """Platform constants alpha that make the initial state a steady state of the choice.
+
+    Finds ``alpha`` such that the mean over groups of :func:`stationary_shares` of
+    ``V0 + alpha`` equals the target primary shares, by the contraction of Berry (1994):
+    ``alpha <- alpha + (log target - log mean_pi) / (2 beta)`` (half steps, because the switching
+    cost can double the share elasticity). Platforms with a target share of 0 keep alpha = 0.
+    With ``beta == 0`` choices ignore utility and alpha is 0.
+
+    Raises
+    ------
+    RuntimeError
+        If the iteration has not converged after ``max_iter`` steps.
+    """
+    alpha = np.zeros(v0.shape[1])
+    if beta == 0.0:
+        return alpha
+    fit = target > 0
+    log_target = np.log(target[fit])
+    for _ in range(max_iter):
+        mean_pi = stationary_shares(v0 + alpha, beta, switch).mean(axis=0)
+        gap = log_target - np.log(mean_pi[fit])
+        if np.max(np.abs(gap)) < tol:
+            return alpha
+        alpha[fit] += gap / (2.0 * beta)
+        alpha -= alpha[fit].mean()
+    raise RuntimeError(
+        f"platform constants did not converge in {max_iter} iterations "
+        f"(largest log-share gap {np.max(np.abs(gap)):.3g})"
+    )

@@ -1,0 +1,614 @@
+"""``MigrationModel``: the Mesa model and its ordered schedule of processes.
+
+The schedule (ODD "process overview and scheduling") is the tuple :data:`SCHEDULE`; each name is
+a method ``_<name>(t)``. Within a process, updates are synchronous: every group decides from the
+state at the start of the process, then all decisions are written at once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from migration_sim import kernels
+from migration_sim.config import Config, ConfigError, default_config
+from migration_sim.groups import CriminalGroup, draw_population
+from migration_sim.network import (
+    ContactNetwork,
+    from_networkx,
+    holme_kim_homophily,
+    homophily_probability,
+    load_graph,
+)
+from migration_sim.platforms import PlatformState
+from migration_sim.results import Recorder, Results, pack_events
+from migration_sim.shocks import build_shocks
+from migration_sim.ties import TieDynamics
+
+__all__ = ["MigrationModel", "run", "SCHEDULE", "STREAMS", "resolve_config"]
+
+#: The order of processes in one step (ODD process overview).
+SCHEDULE = (
+    "apply_shocks",
+    "enforce",
+    "moderate",
+    "perceive",
+    "choose",
+    "update_ties",
+    "record",
+)
+
+#: Named random streams, spawned in this order from the run's SeedSequence. New streams are
+#: only ever appended, so existing streams keep their numbers.
+STREAMS = (
+    "population",
+    "network",
+    "enforcement",
+    "moderation",
+    "choice",
+    "shocks",
+    "ties",
+    "warmup",
+)
+
+#: Groups above which CriminalGroup agents are created lazily (on first access).
+EAGER_AGENT_LIMIT = 20_000
+
+
+def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
+    """Turn ``None``, a Config or a dict of overrides into a validated Config."""
+    if config is None:
+        return default_config()
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, Mapping):
+        return default_config().with_overrides(config)
+    raise ConfigError(
+        f"config must be a Config, a dict of overrides or None, got {type(config).__name__}"
+    )
+
+
+def _seed_sequence(rng: Any, default_seed: int) -> np.random.SeedSequence:
+    if rng is None:
+        return np.random.SeedSequence(default_seed)
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, int | np.integer | np.random.Generator):
+        raise ConfigError(
+            f"rng = {rng!r} is not allowed: expected None, an integer >= 0, a "
+            "numpy SeedSequence or a numpy Generator"
+        )
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(int(rng.integers(2**63)))
+    if rng < 0:
+        raise ConfigError(f"rng = {rng} is not allowed: expected an integer >= 0")
+    return np.random.SeedSequence(int(rng))
+
+
+class MigrationModel(mesa.Model):
+    """Criminal groups choosing messaging platforms under perceived enforcement risk.
+
+    Parameters
+    ----------
+    config : Config, dict or None
+        The configuration, or a dict of overrides on :func:`default_config` (nested or dotted
+        keys such as ``{"network.mean_degree": 10}``). None uses the defaults.
+    rng : int, numpy.random.SeedSequence, numpy.random.Generator or None
+        Seed of the run (Mesa 3.5 convention). None uses ``config.run.seed``. Every random draw
+        comes from streams spawned from one SeedSequence (see :data:`STREAMS`).
+    graph : networkx.Graph, optional
+        Contact network with nodes ``0 .. n_groups - 1``. Overrides ``network.path`` and the
+        generator.
+    engine : {"vectorised", "reference"}
+        ``"reference"`` runs the readable per-group rule (CriminalGroup.perceive/choose) instead
+        of the array kernels; both give the same results and the reference is ~100x slower.
+
+    Examples
+    --------
+    >>> m = MigrationModel({"groups.n_groups": 300, "run.steps": 5}, rng=1)
+    >>> m.run(5)
+    >>> round(float(m.results.timeseries.filter(like="share.").iloc[-1].sum()), 6)
+    1.0
+    """
+
+    def __init__(
+        self,
+        config: Config | Mapping[str, Any] | None = None,
+        *,
+        rng: Any = None,
+        graph: nx.Graph | None = None,
+        engine: str = "vectorised",
+    ) -> None:
+        cfg = resolve_config(config)
+        if engine not in ("vectorised", "reference"):
+            raise ConfigError(
+                f"engine = {engine!r} is not allowed: expected 'vectorised' or 'reference'"
+            )
+        self.seed_sequence = _seed_sequence(rng, cfg.run.seed)
+        super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint32)[0]))
+        self.params = cfg
+        self.engine = engine
+        self.streams = dict(
+            zip(
+                STREAMS,
+                (np.random.default_rng(s) for s in self.seed_sequence.spawn(len(STREAMS))),
+                strict=True,
+            )
+        )
+        self.platform_names = cfg.platform_names
+        self.crime_type_names = cfg.crime_type_names
+        self.n_platforms = len(self.platform_names)
+        self.platform = PlatformState.from_specs(cfg.platforms)
+        self.type_priority = np.array([c.priority for c in cfg.crime_types])
+        self.type_enforcement_multiplier = np.ones(len(cfg.crime_types))
+
+        self.population = draw_population(cfg, self.streams["population"])
+        self.network = self._build_network(cfg, graph)
+        self.ties = TieDynamics(self.network, cfg.ties)
+        self.weights = kernels.UtilityWeights(
+            reach=cfg.choice.w_reach,
+            network=cfg.choice.w_network,
+            popularity=cfg.choice.w_popularity,
+            risk=cfg.choice.w_risk,
+            switch=cfg.choice.w_switch,
+            usability=cfg.choice.w_usability,
+            beta=cfg.choice.beta,
+            margin=cfg.choice.multihoming_margin,
+        )
+        g = cfg.groups
+        self.size01 = kernels.size_score(self.population.size, g.size_min, g.size_max)
+        self.displaced = np.zeros(self.population.n, dtype=bool)
+        self.news_retention = np.full(self.n_platforms, cfg.risk.news_retention)
+        self.news_spread = np.full(self.n_platforms, cfg.risk.news_spread)
+        self.shocks = build_shocks(cfg)
+        self.shock_log: list[dict[str, Any]] = []
+        self._events = (np.empty(0, np.int64), np.empty(0, np.int64))
+        self._bans = np.empty(0, np.int64)
+        self._primary_before = self.population.primary.copy()
+        self._active_before = self.population.active.copy()
+        # (C, N) one-hot of crime types: presence by type is one small matrix product
+        n_types = len(cfg.crime_types)
+        self._type_onehot_t = np.zeros((n_types, self.population.n), np.float32)
+        self._type_onehot_t[self.population.crime_type, np.arange(self.population.n)] = 1.0
+        self.recorder = Recorder(self.n_platforms, len(self.crime_type_names), cfg.run.steps)
+        self._agents: dict[int, CriminalGroup] = {}
+        if self.population.n <= EAGER_AGENT_LIMIT or engine == "reference":
+            for i in range(self.population.n):
+                self.group(i)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "n_active": lambda m: int(m.population.active.sum()),
+                **{
+                    f"share.{name}": (lambda m, k=k: m.current_share(k))
+                    for k, name in enumerate(self.platform_names)
+                },
+            }
+        )
+        self.exposure_k = self._exposure()
+        self.popularity = self._popularity()
+        severity = self.type_priority[self.population.crime_type]
+        # perceived risk starts at the steady state of the policy signal alone
+        self.population.risk = cfg.risk.w_policy * np.outer(severity, self.exposure_k)
+        self.constants = np.zeros(self.n_platforms)
+        if cfg.choice.calibrate_constants:
+            self.constants = self._calibrate_constants()
+            self._warm_up(cfg.run.warmup_steps)
+        self._record(0)
+        self.running = cfg.run.steps > 0
+
+    # ------------------------------------------------------------------ construction
+    def _build_network(self, cfg: Config, graph: nx.Graph | None) -> ContactNetwork:
+        n = cfg.groups.n_groups
+        if graph is None and cfg.network.path:
+            graph = load_graph(cfg.network.path)
+        if graph is not None:
+            return from_networkx(graph, n)
+        shares = np.array([c.share for c in cfg.crime_types])
+        q = homophily_probability(cfg.network.within_type_share, shares)
+        return holme_kim_homophily(
+            self.population.crime_type,
+            cfg.network.mean_degree,
+            cfg.network.p_triad,
+            q,
+            self.streams["network"],
+        )
+
+    # ------------------------------------------------------------------ agents
+    def group(self, i: int) -> CriminalGroup:
+        """The CriminalGroup agent viewing group ``i`` (created on first access)."""
+        if not 0 <= i < self.population.n:
+            raise IndexError(f"group id {i} out of range 0..{self.population.n - 1}")
+        agent = self._agents.get(i)
+        if agent is None:
+            agent = CriminalGroup(self, i)
+            self._agents[i] = agent
+        return agent
+
+    def materialize_agents(self) -> mesa.AgentSet:
+        """Create every CriminalGroup agent (needed above the eager limit) and return them."""
+        for i in range(self.population.n):
+            self.group(i)
+        return self.agents
+
+    # ------------------------------------------------------------------ derived state
+    def _exposure(self) -> np.ndarray:
+        p = self.platform
+        iota = self.params.enforcement.identification_without_disclosure
+        return kernels.exposure(p.disclosure, p.identifiability, iota)
+
+    def _popularity(self) -> np.ndarray:
+        """Share of active groups whose primary platform is each platform."""
+        pop = self.population
+        n_active = int(pop.active.sum())
+        has = pop.primary >= 0
+        counts = np.bincount(pop.primary[has], minlength=self.n_platforms)
+        return counts / n_active if n_active else np.zeros(self.n_platforms)
+
+    def _utilities(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised utilities (V, V0) of every platform for the listed groups."""
+        pop = self.population
+        net_share = kernels.contact_share(self.network.adjacency, rows, pop.member, pop.active)
+        return kernels.utilities(
+            pop.member[rows],
+            pop.risk[rows],
+            net_share,
+            pop.reach_need[rows],
+            pop.risk_aversion[rows],
+            self.type_priority[pop.crime_type[rows]],
+            pop.sophistication[rows],
+            self.platform.reach,
+            self.platform.usability,
+            self.popularity,
+            self.constants,
+            self.weights,
+        )
+
+    def _calibrate_constants(self) -> np.ndarray:
+        rows = np.flatnonzero(self.population.active)
+        _, v0 = self._utilities(rows)
+        target = np.array([p.initial_share for p in self.params.platforms])
+        return kernels.calibrate_constants(v0, target, self.weights.beta, self.weights.switch)
+
+    def _warm_up(self, n_steps: int) -> None:
+        """Spin up multi-homing and contact structure before step 0, holding primary shares.
+
+        Only the choice process runs (its own random stream; no enforcement, moderation,
+        news or shocks). After each warm-up step the platform constants move towards the
+        target primary shares: ``alpha_k += eta_w (log s*_k - log s_k) / beta`` with
+        ``eta_w = 1 / (1 + w / 10)``, shares floored at 0.5 / N. The state at the end is the
+        initial state of the run and the constants are then fixed.
+        """
+        if n_steps == 0 or self.weights.beta == 0.0:
+            return
+        target = np.array([p.initial_share for p in self.params.platforms])
+        fit = target > 0
+        floor = 0.5 / max(int(self.population.active.sum()), 1)
+        rng = self.streams["warmup"]
+        for w in range(n_steps):
+            self.popularity = self._popularity()
+            self._revise(rng.random(self.population.n), rng.random((self.population.n, 3)))
+            share = np.maximum(self._popularity(), floor)
+            eta = 1.0 / (1.0 + w / 10.0)
+            self.constants[fit] += (
+                eta * (np.log(target[fit]) - np.log(share[fit])) / self.weights.beta
+            )
+        self.popularity = self._popularity()
+
+    def current_share(self, k: int) -> float:
+        """Share of active groups whose primary platform is ``k`` right now."""
+        pop = self.population
+        n_active = int(pop.active.sum())
+        return float(np.count_nonzero(pop.primary == k) / n_active) if n_active else 0.0
+
+    # ------------------------------------------------------------------ schedule
+    def step(self) -> None:
+        """Advance one step: run every process of :data:`SCHEDULE` in order."""
+        t = self.steps
+        self._primary_before = self.population.primary.copy()
+        self._active_before = self.population.active.copy()
+        for name in SCHEDULE:
+            getattr(self, f"_{name}")(t)
+        if t >= self.params.run.steps:
+            self.running = False
+
+    def run(self, steps: int | None = None) -> None:
+        """Run ``steps`` steps (default: ``config.run.steps`` minus the steps already run)."""
+        if steps is None:
+            steps = self.params.run.steps - self.steps
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+            raise ConfigError(f"steps = {steps!r} is not allowed: expected an integer >= 0")
+        for _ in range(int(steps)):
+            self.step()
+
+    def _apply_shocks(self, t: int) -> None:
+        for shock in self.shocks:
+            if shock.applies_at(t):
+                shock.apply(self, t)
+                self.shock_log.append({"step": t, "shock": shock.name, "kind": shock.kind})
+        self.exposure_k = self._exposure()
+
+    def _enforce(self, t: int) -> None:
+        pop, cfg = self.population, self.params.enforcement
+        u = self.streams["enforcement"].random(pop.n)
+        group_weight = (
+            cfg.intensity
+            * (self.type_priority * self.type_enforcement_multiplier)[pop.crime_type]
+            * pop.active
+        )
+        platform_weight = self.exposure_k * self.platform.enforcement_multiplier
+        hit, plat = kernels.first_event(
+            pop.member,
+            platform_weight,
+            group_weight,
+            self.size01,
+            pop.reach_need,
+            self.platform.reach,
+            u,
+        )
+        self._events = (hit, plat)
+        self.recorder.log_events(t, "disruption", hit, plat, pop.crime_type)
+        if hit.size == 0:
+            return
+        if cfg.outcome == "remove":
+            self.remove_groups(hit, t)
+        elif cfg.outcome == "shrink":
+            pop.size[hit] *= cfg.shrink_factor
+            g = self.params.groups
+            too_small = hit[pop.size[hit] < g.size_min]
+            pop.size[hit] = np.maximum(pop.size[hit], g.size_min)
+            self.size01[hit] = kernels.size_score(pop.size[hit], g.size_min, g.size_max)
+            self.remove_groups(too_small, t)
+
+    def _moderate(self, t: int) -> None:
+        pop, cfg = self.population, self.params.moderation
+        u = self.streams["moderation"].random((pop.n, 2))
+        platform_weight = self.platform.moderation * self.platform.moderation_multiplier
+        hit, plat = kernels.first_event(
+            pop.member,
+            platform_weight,
+            cfg.intensity * pop.active,
+            self.size01,
+            pop.reach_need,
+            self.platform.reach,
+            u[:, 0],
+        )
+        if hit.size == 0:
+            return
+        respawn = u[hit, 1] < cfg.p_backup
+        back, lost = hit[respawn], hit[~respawn]
+        self.recorder.log_events(t, "respawn", back, plat[respawn], pop.crime_type)
+        self.recorder.log_events(t, "ban", lost, plat[~respawn], pop.crime_type)
+        g = self.params.groups
+        pop.size[back] = np.maximum(pop.size[back] * cfg.backup_retention, g.size_min)
+        self.size01[back] = kernels.size_score(pop.size[back], g.size_min, g.size_max)
+        self._bans = plat[~respawn]
+        self.drop_presence(lost, plat[~respawn])
+
+    def _perceive(self, t: int) -> None:
+        pop, r = self.population, self.params.risk
+        hit, plat = self._events
+        if self.engine == "reference":
+            self._perceive_reference(hit, plat)
+            return
+        obs = kernels.observed_enforcement(
+            self.network.adjacency, self.network.degree, hit, plat, self.n_platforms
+        )
+        pop.news = kernels.spread_news(
+            pop.news,
+            self.network.adjacency,
+            self.network.degree,
+            self.news_retention,
+            self.news_spread,
+        )
+        severity = self.type_priority[pop.crime_type]
+        pop.risk = kernels.update_risk(
+            pop.risk,
+            severity,
+            self.exposure_k,
+            pop.news,
+            *obs,
+            r.memory,
+            r.w_policy,
+            r.w_observed,
+            r.w_news,
+        )
+
+    def _perceive_reference(self, hit: np.ndarray, plat: np.ndarray) -> None:
+        pop = self.population
+        disrupted_on: dict[int, list[int]] = {}
+        for g, k in zip(hit.tolist(), plat.tolist(), strict=True):
+            disrupted_on.setdefault(g, []).append(k)
+        news_before = pop.news.copy()
+        in_news = [bool(x) for x in (news_before.max(axis=0) > 0.0)]
+        rows = []
+        for i in range(pop.n):
+            agent = self.group(i)
+            contacts = agent.contacts()
+            observed: dict[int, float] = {}
+            for j in contacts:
+                for k in disrupted_on.get(j, ()):
+                    observed[k] = observed.get(k, 0.0) + 1.0
+            observed = {k: c / len(contacts) for k, c in observed.items()}
+            rows.append(agent.perceive(observed, news_before, in_news))
+        pop.news = np.array([r[0] for r in rows]).reshape(pop.news.shape)
+        pop.risk = np.array([r[1] for r in rows]).reshape(pop.risk.shape)
+
+    def _choose(self, t: int) -> None:
+        rng = self.streams["choice"]
+        u_revise = rng.random(self.population.n)
+        u_choice = rng.random((self.population.n, 3))
+        self.popularity = self._popularity()
+        self._revise(u_revise, u_choice)
+
+    def _revise(self, u_revise: np.ndarray, u_choice: np.ndarray) -> None:
+        """Revising groups (and every displaced group) choose where to operate."""
+        pop, c = self.population, self.params.choice
+        rows = np.flatnonzero(pop.active & ((u_revise < c.p_revise) | self.displaced))
+        self.displaced[:] = False
+        if rows.size == 0:
+            return
+        if self.engine == "reference":
+            decisions = [self.group(int(i)).choose(tuple(u_choice[i])) for i in rows]
+            new_primary = np.array([d[0] for d in decisions], dtype=np.int64)
+            new_member = np.array([d[1] for d in decisions], dtype=bool).reshape(
+                rows.size, self.n_platforms
+            )
+        else:
+            v, v0 = self._utilities(rows)
+            new_primary, new_member = kernels.choose_platforms(
+                pop.member[rows],
+                v,
+                v0,
+                self.platform.available,
+                self.params.groups.max_platforms,
+                self.weights,
+                u_choice[rows],
+            )
+        pop.primary[rows] = new_primary
+        pop.member[rows] = new_member
+
+    def _update_ties(self, t: int) -> None:
+        if self.ties.enabled:
+            self.network = self.ties.step(self.population, self.platform, self.streams["ties"])
+
+    def _record(self, t: int) -> None:
+        pop, rec = self.population, self.recorder
+        row = rec.row()
+        a = rec.arrays
+        k = self.n_platforms
+        n_active = int(pop.active.sum())
+        counts = pop.member.sum(axis=1)
+        a["n_active"][row] = n_active
+        a["n_dark"][row] = int(np.count_nonzero(pop.active & (pop.primary < 0)))
+        a["n_multihoming"][row] = int(np.count_nonzero(counts > 1))
+        a["n_memberships"][row] = int(counts.sum())
+        a["presence"][row] = pop.member.sum(axis=0)
+        has = pop.primary >= 0
+        a["primary"][row] = np.bincount(pop.primary[has], minlength=k)
+        ct = pop.crime_type
+        n_types = len(self.crime_type_names)
+        a["primary_by_type"][row] = np.bincount(
+            ct[has] * k + pop.primary[has], minlength=n_types * k
+        ).reshape(n_types, k)
+        a["presence_by_type"][row] = np.rint(
+            self._type_onehot_t @ pop.member.astype(np.float32)
+        ).astype(np.int64)
+        if t > 0:
+            was = self._active_before
+            before = np.where(self._primary_before >= 0, self._primary_before, k)[was]
+            after = np.where(pop.primary >= 0, pop.primary, k)[was]
+            a["flows"][row] = np.bincount(before * (k + 1) + after, minlength=(k + 1) ** 2).reshape(
+                k + 1, k + 1
+            )
+        hit, plat = self._events
+        a["disruptions"][row] = np.bincount(plat, minlength=k)
+        a["disruptions_by_type"][row] = np.bincount(
+            ct[hit] * k + plat, minlength=n_types * k
+        ).reshape(n_types, k)
+        a["bans"][row] = np.bincount(self._bans, minlength=k)
+        a["mean_risk"][row] = (pop.active @ pop.risk) / n_active if n_active else 0.0
+        a["disclosure"][row] = self.platform.disclosure
+        self._events = (np.empty(0, np.int64), np.empty(0, np.int64))
+        self._bans = np.empty(0, np.int64)
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ state changes
+    def remove_groups(self, groups: np.ndarray, t: int) -> None:
+        """Remove groups from the model: inactive, no presence, no news. Ids are kept."""
+        if groups.size == 0:
+            return
+        pop = self.population
+        self.recorder.log_events(t, "removal", groups, np.full(groups.size, -1), pop.crime_type)
+        pop.active[groups] = False
+        pop.member[groups] = False
+        pop.primary[groups] = -1
+        pop.news[groups] = 0.0
+
+    def drop_presence(self, groups: np.ndarray, platforms: np.ndarray) -> None:
+        """Remove each group's presence on the paired platform.
+
+        A group that loses its primary platform is *displaced*: it has no primary until it
+        revises, which it must do in this step's choice process.
+        """
+        if groups.size == 0:
+            return
+        pop = self.population
+        pop.member[groups, platforms] = False
+        lost_primary = groups[pop.primary[groups] == platforms]
+        pop.primary[lost_primary] = -1
+        self.displaced[lost_primary] = True
+
+    # ------------------------------------------------------------------ results
+    @property
+    def results(self) -> Results:
+        """The results recorded so far (a snapshot; arrays are copied)."""
+        rec = self.recorder
+        n = rec.n_rows
+        return Results(
+            platforms=list(self.platform_names),
+            crime_types=list(self.crime_type_names),
+            step_unit=self.params.run.step_unit,
+            arrays={k: v[:n].copy() for k, v in rec.arrays.items()},
+            metrics={k: v[:n].copy() for k, v in rec.metrics.items()},
+            events_array=pack_events(rec.events),
+            shock_steps=sorted({e["step"] for e in self.shock_log}),
+            config=self.params.to_dict(),
+            seed={
+                "entropy": int(self.seed_sequence.entropy),
+                "spawn_key": list(self.seed_sequence.spawn_key),
+            },
+            shock_log=list(self.shock_log),
+        )
+
+
+def run(
+    config: Config | Mapping[str, Any] | None = None,
+    *,
+    seed: int | np.random.SeedSequence | None = None,
+    steps: int | None = None,
+) -> Results:
+    """Run the model and return its results: a pure function of its arguments.
+
+    Parameters
+    ----------
+    config : Config, dict or None
+        Configuration or overrides on the defaults.
+    seed : int, numpy.random.SeedSequence or None
+        Seed; None uses ``config.run.seed``.
+    steps : int or None
+        Steps to run; None uses ``config.run.steps``.
+
+    Examples
+    --------
+    >>> res = run({"groups.n_groups": 300}, seed=3, steps=10)
+    >>> len(res.timeseries)
+    11
+    """
+    cfg = resolve_config(config)
+    if steps is not None:
+        cfg = cfg.with_overrides({"run.steps": steps})
+    model = MigrationModel(cfg, rng=seed)
+    model.run(cfg.run.steps)
+    return model.results
+
+
+def git_commit(path: Path | None = None) -> str | None:
+    """The git commit of the source tree, when it is a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=path or Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

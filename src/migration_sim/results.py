@@ -1,0 +1,301 @@
+"""Preallocated per-step results, their pandas views, and atomic export.
+
+The model writes one row per step into preallocated numpy arrays (:class:`Recorder`); no
+per-agent Python reporter runs in the step loop. :class:`Results` wraps the filled arrays and
+builds pandas tables on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Recorder", "Results", "atomic_write_bytes", "atomic_write_text", "DAYS_PER_STEP"]
+
+DAYS_PER_STEP = {"day": 1, "week": 7}
+
+EVENT_KINDS = ("disruption", "removal", "ban", "respawn", "shock")
+
+
+class Recorder:
+    """Growable per-step arrays written by the model (row t = state after step t).
+
+    Row 0 holds the initial state. Arrays start with room for ``capacity`` steps and double
+    when a model is stepped beyond it.
+    """
+
+    def __init__(self, n_platforms: int, n_types: int, capacity: int) -> None:
+        self.k, self.c = n_platforms, n_types
+        self.n_rows = 0
+        cap = max(capacity, 1) + 1
+        k, c = n_platforms, n_types
+        self.arrays: dict[str, np.ndarray] = {
+            "n_active": np.zeros(cap, np.int64),
+            "n_dark": np.zeros(cap, np.int64),
+            "n_multihoming": np.zeros(cap, np.int64),
+            "n_memberships": np.zeros(cap, np.int64),
+            "presence": np.zeros((cap, k), np.int64),
+            "primary": np.zeros((cap, k), np.int64),
+            "presence_by_type": np.zeros((cap, c, k), np.int64),
+            "primary_by_type": np.zeros((cap, c, k), np.int64),
+            "flows": np.zeros((cap, k + 1, k + 1), np.int64),
+            "disruptions": np.zeros((cap, k), np.int64),
+            "disruptions_by_type": np.zeros((cap, c, k), np.int64),
+            "bans": np.zeros((cap, k), np.int64),
+            "mean_risk": np.zeros((cap, k)),
+            "disclosure": np.zeros((cap, k)),
+        }
+        self.metrics: dict[str, np.ndarray] = {}
+        self.events: list[tuple[np.ndarray, ...]] = []
+
+    def _grow(self) -> None:
+        for name, arr in self.arrays.items():
+            extra = np.zeros_like(arr)
+            self.arrays[name] = np.concatenate([arr, extra])
+        for name, arr in self.metrics.items():
+            self.metrics[name] = np.concatenate([arr, np.full_like(arr, np.nan)])
+
+    def row(self) -> int:
+        """Reserve and return the index of the next row."""
+        if self.n_rows >= self.arrays["n_active"].shape[0]:
+            self._grow()
+        self.n_rows += 1
+        return self.n_rows - 1
+
+    def set_metrics(self, row: int, values: dict[str, float]) -> None:
+        """Store one step's fragmentation measures (NaN where not computed)."""
+        cap = self.arrays["n_active"].shape[0]
+        for name, value in values.items():
+            if name not in self.metrics:
+                self.metrics[name] = np.full(cap, np.nan)
+            self.metrics[name][row] = value
+
+    def log_events(
+        self,
+        step: int,
+        kind: str,
+        groups: np.ndarray,
+        platforms: np.ndarray,
+        crime_type: np.ndarray,
+    ) -> None:
+        """Append events of one kind (see ``EVENT_KINDS``) for one step."""
+        if groups.size:
+            code = EVENT_KINDS.index(kind)
+            self.events.append(
+                (
+                    np.full(groups.size, step, np.int64),
+                    np.full(groups.size, code, np.int8),
+                    groups.astype(np.int64),
+                    np.asarray(platforms, np.int64),
+                    crime_type[groups].astype(np.int64),
+                )
+            )
+
+
+@dataclass
+class Results:
+    """Everything a run recorded, as arrays plus pandas views.
+
+    Attributes
+    ----------
+    platforms, crime_types : list of str
+        Names in index order.
+    step_unit : str
+        Calendar length of a step ("day" or "week").
+    arrays : dict of numpy.ndarray
+        Per-step arrays, first axis = step (0 = initial state).
+    metrics : dict of numpy.ndarray
+        Per-step fragmentation measures (NaN on steps where they were not computed).
+    events_array : numpy.ndarray
+        Structured event log (step, kind, group, platform, crime_type).
+    shock_steps : list of int
+        Steps at which a shock was applied.
+    config : dict
+        The resolved configuration of the run.
+    seed : dict
+        How the run was seeded (entropy and spawn key).
+    """
+
+    platforms: list[str]
+    crime_types: list[str]
+    step_unit: str
+    arrays: dict[str, np.ndarray]
+    metrics: dict[str, np.ndarray]
+    events_array: np.ndarray
+    shock_steps: list[int]
+    config: dict[str, Any]
+    seed: dict[str, Any]
+    shock_log: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps run (rows - 1)."""
+        return self.arrays["n_active"].shape[0] - 1
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per step: counts, shares, risk, events and fragmentation measures.
+
+        Columns: ``days`` (elapsed time), ``n_active``, ``n_dark``, ``share_multihoming``,
+        ``mean_platforms``, and per platform P: ``share.P`` (share of active groups with P as
+        primary), ``presence.P`` (share of active groups present on P), ``risk.P`` (mean
+        perceived risk among active groups), ``disruptions.P``, ``bans.P``, ``disclosure.P``;
+        then every fragmentation measure.
+        """
+        a = self.arrays
+        steps = np.arange(self.n_steps + 1)
+        n_act = a["n_active"].astype(float)
+        denom = np.where(n_act > 0, n_act, np.nan)
+        cols: dict[str, Any] = {
+            "days": steps * DAYS_PER_STEP[self.step_unit],
+            "n_active": a["n_active"],
+            "n_dark": a["n_dark"],
+            "share_multihoming": a["n_multihoming"] / denom,
+            "mean_platforms": a["n_memberships"] / denom,
+        }
+        for k, name in enumerate(self.platforms):
+            cols[f"share.{name}"] = a["primary"][:, k] / denom
+        for k, name in enumerate(self.platforms):
+            cols[f"presence.{name}"] = a["presence"][:, k] / denom
+        for prefix, key in (
+            ("risk", "mean_risk"),
+            ("disruptions", "disruptions"),
+            ("bans", "bans"),
+            ("disclosure", "disclosure"),
+        ):
+            for k, name in enumerate(self.platforms):
+                cols[f"{prefix}.{name}"] = a[key][:, k]
+        cols.update(self.metrics)
+        df = pd.DataFrame(cols, index=pd.Index(steps, name="step"))
+        df.attrs["step_unit"] = self.step_unit
+        return df
+
+    @property
+    def by_crime_type(self) -> pd.DataFrame:
+        """Long table: step, crime_type, platform, presence, primary, disruptions (counts)."""
+        a = self.arrays
+        t, c, k = a["presence_by_type"].shape
+        idx = pd.MultiIndex.from_product(
+            [np.arange(t), self.crime_types, self.platforms],
+            names=["step", "crime_type", "platform"],
+        )
+        return pd.DataFrame(
+            {
+                "presence": a["presence_by_type"].reshape(-1),
+                "primary": a["primary_by_type"].reshape(-1),
+                "disruptions": a["disruptions_by_type"].reshape(-1),
+            },
+            index=idx,
+        ).reset_index()
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        """Primary-platform flow matrix summed over the run (rows from, columns to).
+
+        The extra label ``(none)`` stands for no platform (dark). The diagonal counts
+        group-steps that kept their primary.
+        """
+        labels = [*self.platforms, "(none)"]
+        total = self.arrays["flows"][1:].sum(axis=0)
+        return pd.DataFrame(
+            total, index=pd.Index(labels, name="from"), columns=pd.Index(labels, name="to")
+        )
+
+    def flows_between(self, start: int, end: int) -> np.ndarray:
+        """Flow matrix summed over steps ``start < t <= end`` (platforms + none)."""
+        return self.arrays["flows"][start + 1 : end + 1].sum(axis=0)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Event log: one row per event (step, kind, group, platform, crime_type)."""
+        e = self.events_array
+        return pd.DataFrame(
+            {
+                "step": e["step"],
+                "kind": pd.Categorical.from_codes(e["kind"], categories=list(EVENT_KINDS)),
+                "group": e["group"],
+                "platform": pd.Categorical.from_codes(
+                    np.where(e["platform"] >= 0, e["platform"], -1), categories=self.platforms
+                ),
+                "crime_type": pd.Categorical.from_codes(
+                    e["crime_type"], categories=self.crime_types
+                ),
+            }
+        )
+
+    def final_shares(self) -> pd.Series:
+        """Primary-platform shares of active groups at the last step."""
+        ts = self.timeseries
+        return ts[[f"share.{p}" for p in self.platforms]].iloc[-1].rename(lambda s: s[6:])
+
+    def summary(self) -> pd.DataFrame:
+        """Primary shares per platform at the start, at each shock, and at the end."""
+        ts = self.timeseries
+        marks = sorted({0, *[s - 1 for s in self.shock_steps if s >= 1], self.n_steps})
+        rows = {}
+        for p in self.platforms:
+            rows[p] = [ts[f"share.{p}"].iloc[m] for m in marks]
+        labels = [f"{self.step_unit} {m}" for m in marks]
+        return pd.DataFrame.from_dict(rows, orient="index", columns=labels)
+
+
+def pack_events(chunks: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+    """Concatenate logged event chunks into one structured array."""
+    dtype = [
+        ("step", np.int64),
+        ("kind", np.int8),
+        ("group", np.int64),
+        ("platform", np.int64),
+        ("crime_type", np.int64),
+    ]
+    if not chunks:
+        return np.zeros(0, dtype=dtype)
+    out = np.zeros(sum(c[0].size for c in chunks), dtype=dtype)
+    for name, i in zip(("step", "kind", "group", "platform", "crime_type"), range(5), strict=True):
+        out[name] = np.concatenate([c[i] for c in chunks])
+    return out
+
+
+# ------------------------------------------------------------------------- atomic writes
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write bytes to ``path`` atomically: temporary file in the same folder, fsync, rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_json(obj: Any) -> str:
+    """JSON with numpy scalars converted; stable key order."""
+
+    def default(o: Any) -> Any:
+        if isinstance(o, np.integer):
+            return int(o)
+        if isinstance(o, np.floating):
+            return float(o)
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+    return json.dumps(obj, indent=2, sort_keys=True, default=default)

@@ -1,0 +1,447 @@
+"""Policy shocks: small classes that change the world at scheduled steps.
+
+A shock is declared in a scenario as a table with a ``kind``, a unique ``name`` and a ``start``
+step (and, for lasting shocks, an ``end`` step, inclusive). Shocks at step t are applied at the
+start of step t, before enforcement, so nothing recorded before t can change. Any number of
+shocks compose, in schedule order.
+
+Kinds: ``disclosure_change``, ``salience``, ``takedown``, ``crackdown``, ``ban_wave``,
+``policy_contagion``. Each class documents its parameters; :func:`validate_shocks` checks a
+whole schedule against the configuration and names the offending key on error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from migration_sim.config import ConfigError
+
+if TYPE_CHECKING:
+    from migration_sim.config import Config
+    from migration_sim.model import MigrationModel
+
+__all__ = ["Shock", "SHOCK_KINDS", "build_shocks", "validate_shocks"]
+
+
+@dataclass
+class Shock:
+    """Base class: a named event applied at ``start`` (and, if lasting, undone after ``end``).
+
+    Parameters
+    ----------
+    name : str
+        Unique name in the schedule (used for overrides: ``shocks.<name>.<param>``).
+    start : int
+        First step at which the shock acts (>= 1).
+    end : int or None
+        Last step of a lasting shock (inclusive); None = permanent or one-off.
+    """
+
+    kind: ClassVar[str] = ""
+    name: str
+    start: int
+    end: int | None = None
+
+    def applies_at(self, t: int) -> bool:
+        """True on the steps at which :meth:`apply` must be called."""
+        return t == self.start or (self.end is not None and t == self.end + 1)
+
+    def apply(self, model: MigrationModel, t: int) -> None:
+        """Change the model at step t (``t == start``) or undo a lasting change (``end + 1``)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ validation helpers
+    def check(self, cfg: Config) -> None:
+        """Validate parameters against the configuration; raise ConfigError naming the key."""
+        if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 1:
+            raise self.error("start", self.start, "an integer step >= 1")
+        if self.end is not None and (
+            isinstance(self.end, bool) or not isinstance(self.end, int) or self.end < self.start
+        ):
+            raise self.error("end", self.end, f"an integer step >= start ({self.start})")
+
+    def error(self, key: str, value: Any, allowed: str) -> ConfigError:
+        """A ConfigError naming this shock's key, the value and what is allowed."""
+        return ConfigError(
+            f"shocks.{self.name}.{key} = {value!r} is not allowed: expected {allowed}"
+        )
+
+    def check_platforms(self, cfg: Config, key: str, names: list[str]) -> None:
+        """Every name must be a catalogue platform."""
+        known = cfg.platform_names
+        if isinstance(names, str) or not names:
+            raise self.error(key, names, "a non-empty list of platform names")
+        for n in names:
+            if n not in known:
+                raise self.error(key, n, "one of " + ", ".join(known))
+
+    def check_prob(self, key: str, value: Any) -> None:
+        """Value must be a number in [0, 1]."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise self.error(key, value, "a number in [0, 1]")
+
+    def check_nonneg(self, key: str, value: Any) -> None:
+        """Value must be a finite number >= 0."""
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not np.isfinite(value)
+            or value < 0
+        ):
+            raise self.error(key, value, "a finite number >= 0")
+
+
+@dataclass
+class DisclosureChange(Shock):
+    """A platform changes what it discloses to authorities (Telegram, 23 September 2024).
+
+    Parameters
+    ----------
+    platform : str
+        The platform.
+    to : float or None
+        New disclosure in [0, 1].
+    variant : str or None
+        Name of a catalogue variant of the platform (e.g. ``"post_sep_2024"``) whose attributes
+        (disclosure and any others it lists) replace the current ones. Give ``to`` or
+        ``variant``, not both.
+    """
+
+    kind: ClassVar[str] = "disclosure_change"
+    platform: str = ""
+    to: float | None = None
+    variant: str | None = None
+
+    def check(self, cfg: Config) -> None:  # noqa: D102
+        super().check(cfg)
+        self.check_platforms(cfg, "platform", [self.platform])
+        if (self.to is None) == (self.variant is None):
+            raise self.error("to", self.to, "exactly one of 'to' or 'variant'")
+        if self.to is not None:
+            self.check_prob("to", self.to)
+        else:
+            spec = cfg.platforms[cfg.platform_names.index(self.platform)]
+            if self.variant not in spec.variants:
+                raise self.error(
+                    "variant",
+                    self.variant,
+                    f"a variant of {self.platform}: {sorted(spec.variants)}",
+                )
+
+    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
+        k = model.platform.index(self.platform)
+        if self.to is not None:
+            model.platform.disclosure[k] = self.to
+            return
+        spec = model.params.platforms[k]
+        for attr, value in spec.variants[self.variant].items():
+            if attr != "sources":
+                getattr(model.platform, attr)[k] = value
+
+
+@dataclass
+class Salience(Shock):
+    """News that raises the perceived risk of platforms (an arrest; news of handovers).
+
+    Groups that hear the news directly get salience ``magnitude`` for each listed platform; it
+    then spreads through contacts and fades (see :func:`migration_sim.kernels.spread_news`).
+
+    Parameters
+    ----------
+    platforms : list of str
+        Platforms the news is about.
+    magnitude : float
+        Salience in [0, 1] for those who hear it directly.
+    p_members : float
+        Probability that a group present on the platform hears it directly (default 1).
+    p_others : float
+        Probability that any other active group hears it directly (default 0).
+    retention : float or None
+        Share of salience kept per step for these platforms from now on (default: the
+        model's ``risk.news_retention``).
+    spread : float or None
+        Attenuation when passed on by contacts (default: ``risk.news_spread``).
+    """
+
+    kind: ClassVar[str] = "salience"
+    platforms: list[str] = field(default_factory=list)
+    magnitude: float = 0.5
+    p_members: float = 1.0
+    p_others: float = 0.0
+    retention: float | None = None
+    spread: float | None = None
+
+    def check(self, cfg: Config) -> None:  # noqa: D102
+        super().check(cfg)
+        if self.end is not None:
+            raise self.error("end", self.end, "no end: news is a one-off; use retention for decay")
+        self.check_platforms(cfg, "platforms", self.platforms)
+        for key in ("magnitude", "p_members", "p_others"):
+            self.check_prob(key, getattr(self, key))
+        for key in ("retention", "spread"):
+            if getattr(self, key) is not None:
+                self.check_prob(key, getattr(self, key))
+
+    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
+        pop = model.population
+        u = model.streams["shocks"].random(pop.n)
+        for name in self.platforms:
+            k = model.platform.index(name)
+            p = np.where(pop.member[:, k], self.p_members, self.p_others) * pop.active
+            hears = u < p
+            pop.news[hears, k] = np.maximum(pop.news[hears, k], self.magnitude)
+            if self.retention is not None:
+                model.news_retention[k] = self.retention
+            if self.spread is not None:
+                model.news_spread[k] = self.spread
+
+
+@dataclass
+class Takedown(Shock):
+    """A platform becomes unavailable (EncroChat 2020, Sky ECC 2021).
+
+    Every group loses its presence there at once; none can join it again. A group whose
+    primary it was goes dark with probability ``p_dark`` (it may come back when it next
+    revises) and otherwise must choose a new primary in this step's choice process.
+
+    Parameters
+    ----------
+    platform : str
+        The platform taken down.
+    p_dark : float
+        Probability that a displaced group goes dark instead of moving at once.
+    """
+
+    kind: ClassVar[str] = "takedown"
+    platform: str = ""
+    p_dark: float = 0.0
+
+    def check(self, cfg: Config) -> None:  # noqa: D102
+        super().check(cfg)
+        if self.end is not None:
+            raise self.error("end", self.end, "no end: a takedown is permanent")
+        self.check_platforms(cfg, "platform", [self.platform])
+        self.check_prob("p_dark", self.p_dark)
+
+    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
+        pop = model.population
+        k = model.platform.index(self.platform)
+        u = model.streams["shocks"].random(pop.n)
+        model.platform.available[k] = False
+        on_k = np.flatnonzero(pop.member[:, k])
+        model.drop_presence(on_k, np.full(on_k.size, k))
+        goes_dark = model.displaced & (u < self.p_dark)
+        model.displaced[goes_dark] = False
+
+
+@dataclass
+class Crackdown(Shock):
+    """Enforcement intensity is scaled for one crime type and/or one platform for a period.
+
+    Parameters
+    ----------
+    crime_type : str or None
+        Crime type targeted (None = all).
+    platform : str or None
+        Platform targeted (None = all). At least one of the two must be given.
+    factor : float
+        Multiplier of the enforcement hazard (>= 0) from ``start`` to ``end``.
+    """
+
+    kind: ClassVar[str] = "crackdown"
+    crime_type: str | None = None
+    platform: str | None = None
+    factor: float = 2.0
+
+    def check(self, cfg: Config) -> None:  # noqa: D102
+        super().check(cfg)
+        if self.crime_type is None and self.platform is None:
+            raise self.error("crime_type", None, "a crime type and/or a platform")
+        if self.crime_type is not None and self.crime_type not in cfg.crime_type_names:
+            raise self.error(
+                "crime_type", self.crime_type, "one of " + ", ".join(cfg.crime_type_names)
+            )
+        if self.platform is not None:
+            self.check_platforms(cfg, "platform", [self.platform])
+        self.check_nonneg("factor", self.factor)
+        if self.factor == 0 and self.end is not None:
+            raise self.error("factor", 0, "a factor > 0 for a crackdown with an end")
+
+    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
+        f = self.factor if t == self.start else 1.0 / self.factor
+        if self.crime_type is not None:
+            model.type_enforcement_multiplier[model.crime_type_names.index(self.crime_type)] *= f
+        if self.platform is not None:
+            model.platform.enforcement_multiplier[model.platform.index(self.platform)] *= f
+        # with both given, the hazard of that type on that platform is scaled by factor**2:
+        # documented in docs/shocks.md
+
+
+@dataclass
+class BanWave(Shock):
+    """A platform's moderation removes groups' channels, once or as a sustained campaign.
+
+    Parameters
+    ----------
+    platform : str
+        The platform.
+    mode : {"once", "sustained"}
+        ``once``: at ``start`` each group present is banned with probability ``share``.
+        ``sustained``: the moderation hazard is multiplied by ``factor`` from start to end.
+    share : float
+        Probability of a ban per present group (``once``).
+    factor : float
+        Moderation-hazard multiplier (``sustained``, > 0).
+    p_backup : float or None
+        Probability that a banned group re-spawns at once from a backup channel (``once``;
+        default: ``moderation.p_backup``; sustained waves always use the model's value).
+    """
+
+    kind: ClassVar[str] = "ban_wave"
+    platform: str = ""
+    mode: str = "once"
+    share: float = 0.1
+    factor: float = 5.0
+    p_backup: float | None = None
+
+    def check(self, cfg: Config) -> None:  # noqa: D102
+        super().check(cfg)
+        self.check_platforms(cfg, "platform", [self.platform])
+        if self.mode not in ("once", "sustained"):
+            raise self.error("mode", self.mode, "'once' or 'sustained'")
+        self.check_prob("share", self.share)
+        self.check_nonneg("factor", self.factor)
+        if self.mode == "sustained" and self.factor == 0:
+            raise self.error("factor", self.factor, "a number > 0")
+        if self.mode == "once" and self.end is not None:
+            raise self.error("end", self.end, "no end for mode 'once'")
+        if self.p_backup is not None:
+            self.check_prob("p_backup", self.p_backup)
+
+    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
+        k = model.platform.index(self.platform)
+        if self.mode == "sustained":
+            f = self.factor if t == self.start else 1.0 / self.factor
+            model.platform.moderation_multiplier[k] *= f
+            return
+        pop = model.population
+        u = model.streams["shocks"].random((pop.n, 2))
+        banned = pop.member[:, k] & (u[:, 0] < self.share)
+        p_backup = model.params.moderation.p_backup if self.p_backup is None else self.p_backup
+        lost = np.flatnonzero(banned & (u[:, 1] >= p_backup))
+        back = np.flatnonzero(banned & (u[:, 1] < p_backup))
+        model.recorder.log_events(t, "respawn", back, np.full(back.size, k), pop.crime_type)
+        model.recorder.log_events(t, "ban", lost, np.full(lost.size, k), pop.crime_type)
+        model.drop_presence(lost, np.full(lost.size, k))
+
+
+@dataclass
+class PolicyContagion(Shock):
+    """Other platforms adopt disclosure (the domino effect).
+
+    Each step from ``start`` to ``end`` (or the end of the run), every platform that is not
+    immune, not yet adopted, and listed (or any, if ``platforms`` is empty) adopts with
+    probability ``p = 1 - exp(-(pressure + w_share * presence_share_k))``, where
+    ``presence_share_k`` is the share of active groups present on it: the more criminal
+    activity a platform hosts, the more pressure it is under. Adoption raises its disclosure to
+    ``max(current, to)``. Immune platforms never adopt.
+
+    Parameters
+    ----------
+    to : float
+        Disclosure adopted, in [0, 1].
+    pressure : float
+        Baseline outside pressure (hazard per step, >= 0).
+    w_share : float
+        Weight of the hosted share of criminal activity (>= 0).
+    platforms : list of str
+        Candidate platforms (empty = all non-immune platforms).
+    exclude : list of str
+        Platforms never considered (e.g. the one that started the domino).
+    """
+
+    kind: ClassVar[str] = "policy_contagion"
+    to: float = 0.5
+    pressure: float = 0.0
+    w_share: float = 0.05
+    platforms: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list, init=False)
+
+    def applies_at(self, t: int) -> bool:  # noqa: D102
+        return t >= self.start and (self.end is None or t <= self.end)
+
+    def check(self, cfg: Config) -> None:  # noqa: D102
+        super().check(cfg)
+        self.check_prob("to", self.to)
+        self.check_nonneg("pressure", self.pressure)
+        self.check_nonneg("w_share", self.w_share)
+        for key in ("platforms", "exclude"):
+            names = getattr(self, key)
+            if names:
+                self.check_platforms(cfg, key, names)
+
+    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
+        plat = model.platform
+        u = model.streams["shocks"].random(len(plat.names))
+        share = model._popularity()
+        for k, name in enumerate(plat.names):
+            if plat.immune[k] or name in self.adopted or name in self.exclude:
+                continue
+            if self.platforms and name not in self.platforms:
+                continue
+            p = 1.0 - np.exp(-(self.pressure + self.w_share * share[k]))
+            if u[k] < p:
+                plat.disclosure[k] = max(plat.disclosure[k], self.to)
+                self.adopted.append(name)
+                model.shock_log.append(
+                    {"step": t, "shock": self.name, "kind": "adoption", "platform": name}
+                )
+
+
+SHOCK_KINDS: dict[str, type[Shock]] = {
+    cls.kind: cls
+    for cls in (DisclosureChange, Salience, Takedown, Crackdown, BanWave, PolicyContagion)
+}
+
+
+def _make(entry: dict[str, Any], index: int) -> Shock:
+    label = entry.get("name", f"[{index}]")
+    kind = entry.get("kind")
+    if kind not in SHOCK_KINDS:
+        raise ConfigError(
+            f"shocks.{label}.kind = {kind!r} is not allowed: expected one of "
+            + ", ".join(SHOCK_KINDS)
+        )
+    cls = SHOCK_KINDS[kind]
+    allowed = [f.name for f in fields(cls) if f.init]
+    params = {k: v for k, v in entry.items() if k != "kind"}
+    params.setdefault("name", f"{kind}_{index}")
+    for key in params:
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown config key 'shocks.{label}.{key}' for kind {kind!r}; allowed: "
+                + ", ".join(["kind", *allowed])
+            )
+    if "start" not in params:
+        raise ConfigError(f"shocks.{label}.start is missing: every shock needs a start step")
+    return cls(**params)
+
+
+def build_shocks(cfg: Config) -> list[Shock]:
+    """Instantiate the configuration's shock schedule (fresh objects for each run)."""
+    return [_make(dict(entry), i) for i, entry in enumerate(cfg.shocks)]
+
+
+def validate_shocks(cfg: Config) -> None:
+    """Check every shock of the schedule; raise ConfigError naming the key on the first error."""
+    shocks = build_shocks(cfg)
+    names = [s.name for s in shocks]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"shocks: duplicate shock names {dup}; names must be unique")
+    for s in shocks:
+        s.check(cfg)

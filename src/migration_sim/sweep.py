@@ -1,0 +1,668 @@
+"""Parameter sweeps and replicates on any ``concurrent.futures.Executor``.
+
+:func:`run_sweep` runs every point of a :class:`~migration_sim.sweep_spec.SweepSpec` design
+``replicates`` times and records the outcomes in a crash-safe store
+(:mod:`migration_sim.sweep_store`). Rerunning into the same folder resumes: complete runs are
+skipped, missing runs (and, with ``retry_failed``, failed runs) are run.
+
+Seeds: run ``i`` of a sweep with master seed ``m`` uses
+``numpy.random.SeedSequence(m).spawn(n_runs)[i]`` (with ``common_random_numbers``, child ``r``
+of replicate ``r``), so results depend only on the spec, never on the executor, the number of
+workers or the order runs finish in.
+
+Executors: ``workers=1`` runs in this process; ``workers=N`` uses a process pool (forkserver
+start method: guard scripts with ``if __name__ == "__main__":``); ``scheduler=ADDRESS`` uses a
+Dask cluster (``dask.distributed.Client(address).get_executor()``); ``executor=`` takes any
+other ``concurrent.futures.Executor``, e.g. ``mpi4py.futures.MPIPoolExecutor()``. Runs are
+submitted in tasks of several runs each, so per-task overhead stays small.
+
+Examples
+--------
+>>> from migration_sim.sweep import Parameter, Design, SweepSpec
+>>> spec = SweepSpec(
+...     parameters=[Parameter("choice.beta", values=(1.0, 2.0))],
+...     outcomes=["final:n_active"], replicates=3, seed=7,
+... )
+>>> spec.n_runs
+6
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import math
+import multiprocessing
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from migration_sim.sweep_outcomes import Outcome, evaluate_outcomes
+from migration_sim.sweep_spec import (
+    Design,
+    Parameter,
+    SweepSpec,
+    SweepSpecError,
+    check_against_config,
+    load_sweep_spec,
+)
+from migration_sim.sweep_store import (
+    SweepStore,
+    SweepStoreError,
+    load_design,
+    load_summary,
+    load_timeseries,
+    provenance,
+    read_meta,
+)
+
+__all__ = [
+    "DEFAULT_EMA_OUTCOMES",
+    "Design",
+    "EMAModel",
+    "Parameter",
+    "SweepError",
+    "SweepReport",
+    "SweepSpec",
+    "SweepSpecError",
+    "SweepStoreError",
+    "ema_model",
+    "fingerprint",
+    "load_summary",
+    "load_sweep_spec",
+    "load_timeseries",
+    "reproduce_run",
+    "run_seed",
+    "run_sweep",
+]
+
+RunFn = Callable[..., Any]
+_ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
+
+
+class SweepError(RuntimeError):
+    """The sweep could not go on (a worker died, the executor failed)."""
+
+
+# ---------------------------------------------------------------------------- seeds
+def run_seed(master: int, key: int) -> np.random.SeedSequence:
+    """Return the seed of one run: child ``key`` of ``SeedSequence(master)``.
+
+    Identical to ``SeedSequence(master).spawn(n)[key]`` for any ``n > key``, without
+    spawning the children before it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = run_seed(42, 3).generate_state(2)
+    >>> b = np.random.SeedSequence(42).spawn(5)[3].generate_state(2)
+    >>> bool((a == b).all())
+    True
+    """
+    return np.random.SeedSequence(master, spawn_key=(key,))
+
+
+def _seed_key(spec: SweepSpec, run_id: int) -> int:
+    return run_id % spec.replicates if spec.common_random_numbers else run_id
+
+
+# ---------------------------------------------------------------------------- model access
+def _resolve_run_fn(run_fn: RunFn | str | None, spec: SweepSpec) -> RunFn:
+    target = spec.model if run_fn is None else run_fn
+    if callable(target):
+        return target
+    module, _, attr = str(target).partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise SweepSpecError(f"model = {target!r} cannot be imported: {exc}") from None
+
+
+def _qualified_name(fn: RunFn) -> str:
+    return f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', type(fn).__name__)}"
+
+
+def _is_real_model(fn: RunFn) -> bool:
+    from migration_sim.model import run
+
+    return fn is run
+
+
+def _load_base_config(scenario: Path | None) -> Any:
+    """Load the scenario's Config, or the model defaults."""
+    if scenario is None:
+        from migration_sim.config import default_config
+
+        return default_config()
+    from migration_sim.scenario import load_scenario
+
+    return load_scenario(scenario)
+
+
+def _make_config(base_config: Mapping[str, Any] | None, overrides: dict[str, Any]) -> Any:
+    """Build what the run function receives: the overrides, or the scenario with them."""
+    if base_config is None:
+        return overrides
+    from migration_sim.config import Config
+
+    return Config.from_dict(base_config).with_overrides(overrides)
+
+
+# ---------------------------------------------------------------------------- worker side
+@dataclass(frozen=True)
+class _Task:
+    """A batch of runs shipped to one worker (picklable)."""
+
+    run_fn: RunFn
+    base_config: dict[str, Any] | None
+    steps: int | None
+    fixed: dict[str, Any]
+    outcomes: tuple[Outcome, ...]
+    timeseries: bool | tuple[str, ...]
+    runs: tuple[tuple[int, dict[str, Any], np.random.SeedSequence], ...]
+
+
+def _run_task(task: _Task) -> list[dict[str, Any]]:
+    """Run a batch; each run's failure is caught and recorded, never raised."""
+    records = []
+    for run_id, params, seed in task.runs:
+        start = time.perf_counter()
+        record: dict[str, Any] = {"run_id": run_id, "outcomes": {}, "timeseries": None}
+        try:
+            config = _make_config(task.base_config, {**task.fixed, **params})
+            results = task.run_fn(config, seed=seed, steps=task.steps)
+            record["outcomes"] = evaluate_outcomes(task.outcomes, results)
+            if task.timeseries:
+                ts = results.timeseries
+                if not isinstance(task.timeseries, bool):
+                    missing = sorted(set(task.timeseries) - set(ts.columns))
+                    if missing:
+                        raise KeyError(f"save_timeseries names missing columns {missing}")
+                    ts = ts[list(task.timeseries)]
+                record["timeseries"] = ts
+            record |= {"status": "ok", "error": None, "traceback": None}
+        except Exception as exc:  # a failing run is recorded and the sweep goes on
+            record |= {
+                "outcomes": {},
+                "timeseries": None,
+                "status": "failed",
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(),
+            }
+        record["run_time"] = time.perf_counter() - start
+        records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------------- executors
+class _InlineExecutor(Executor):
+    """Runs each task in this process at submit time (``workers=1``)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+@contextlib.contextmanager
+def _open_executor(
+    workers: int | None, scheduler: str | None, executor: Executor | None
+) -> Iterator[tuple[Executor, int]]:
+    """Yield (executor, number of parallel slots); shut down what this function started."""
+    if sum(x is not None for x in (scheduler, executor)) > 1:
+        raise ValueError("give at most one of scheduler= and executor=")
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise ValueError(f"workers = {workers!r}: expected an integer >= 1")
+    if executor is not None:
+        yield executor, workers or os.cpu_count() or 1
+    elif scheduler is not None:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise SweepError(
+                "--scheduler needs dask.distributed: pip install 'migration_sim[distributed]'"
+            ) from None
+        with Client(scheduler) as client:
+            slots = sum(client.nthreads().values()) or 1
+            yield client.get_executor(pure=False), slots
+    elif (workers or os.cpu_count() or 1) == 1:
+        yield _InlineExecutor(), 1
+    else:
+        n = workers or os.cpu_count() or 1
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["migration_sim.sweep"])
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+            yield pool, n
+
+
+# ---------------------------------------------------------------------------- the runner
+@dataclass(frozen=True)
+class SweepReport:
+    """What one call of :func:`run_sweep` did.
+
+    Attributes
+    ----------
+    directory
+        The sweep folder.
+    n_runs
+        Runs in the whole sweep.
+    n_skipped
+        Runs already complete in the folder (not rerun).
+    n_ok, n_failed
+        Runs completed now, successfully or with an error.
+    elapsed
+        Wall time in seconds.
+    """
+
+    directory: Path
+    n_runs: int
+    n_skipped: int
+    n_ok: int
+    n_failed: int
+    elapsed: float
+
+    def summary(self) -> pd.DataFrame:
+        """Load the sweep's summary table (see :func:`load_summary`)."""
+        return load_summary(self.directory)
+
+
+def fingerprint(spec: SweepSpec, model: str, base_config: Mapping[str, Any] | None) -> str:
+    """Hash of everything that determines a sweep's results (not its name).
+
+    Parameters
+    ----------
+    spec
+        The sweep.
+    model
+        Qualified name of the run function.
+    base_config
+        The scenario's resolved config dict, or ``None`` for the defaults.
+
+    Returns
+    -------
+    str
+        SHA-256 hex digest.
+    """
+    content = {k: v for k, v in spec.to_dict().items() if k not in ("name", "scenario")}
+    content |= {"model": model, "base_config": base_config}
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_sweep(
+    spec: SweepSpec | str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    run_fn: RunFn | str | None = None,
+    force: bool = False,
+    retry_failed: bool = False,
+    progress: bool = True,
+    runs_per_task: int | None = None,
+    flush_runs: int = 256,
+    flush_seconds: float = 30.0,
+) -> SweepReport:
+    """Run (or resume) a sweep and store its outcomes.
+
+    Parameters
+    ----------
+    spec
+        A :class:`SweepSpec` or the path of a sweep TOML file.
+    out
+        The sweep folder; default ``results/<spec name>``.
+    workers
+        Parallel workers; default ``os.cpu_count()``. ``1`` runs in this process.
+    scheduler
+        Address of a Dask scheduler (``tcp://host:8786``); runs go to its workers.
+    executor
+        Any ``concurrent.futures.Executor`` (not shut down here); ``workers`` then only sets
+        how many tasks are kept in flight.
+    run_fn
+        The run function or ``"module:function"``; default the spec's ``model``
+        (``migration_sim.run``). It is called as ``run_fn(config, seed=SeedSequence,
+        steps=spec.steps)``, where ``config`` is the dict of overrides (no scenario) or the
+        scenario's Config with the overrides applied, and must return an object with a
+        ``timeseries`` DataFrame (and optionally ``shock_steps``). Parameter paths are checked
+        against the model's config only when this is ``migration_sim.run``.
+    force
+        Replace the results of a folder that holds a different sweep.
+    retry_failed
+        Also rerun runs recorded as failed.
+    progress
+        Show a progress bar (runs done, failed, rate, ETA) on stderr.
+    runs_per_task
+        Runs per submitted task; default about a quarter of an even share per slot, 1 to 16.
+    flush_runs, flush_seconds
+        Write a chunk once this many runs are buffered or this many seconds have passed.
+
+    Returns
+    -------
+    SweepReport
+
+    Raises
+    ------
+    SweepSpecError
+        For an invalid spec (before anything runs).
+    migration_sim.sweep_store.SpecMismatchError
+        If ``out`` holds a different sweep and ``force`` is false.
+    SweepError
+        If the executor fails (a worker process dies); completed runs are kept, so rerunning
+        the same call resumes.
+    """
+    start = time.perf_counter()
+    if not isinstance(spec, SweepSpec):
+        spec = load_sweep_spec(spec)
+    directory = Path(out) if out is not None else Path("results") / spec.name
+    fn = _resolve_run_fn(run_fn, spec)
+    model = _qualified_name(fn)
+    base_config = None
+    if spec.scenario is not None or _is_real_model(fn):
+        base = _load_base_config(spec.scenario)
+        if spec.scenario is not None:
+            base_config = base.to_dict()
+        if _is_real_model(fn):
+            check_against_config(spec, base)
+    design = spec.sample()
+    meta = {
+        "name": spec.name,
+        "fingerprint": fingerprint(spec, model, base_config),
+        "spec": spec.to_dict(),
+        "model": model,
+        "base_config": base_config,
+        "n_points": spec.n_points,
+        "n_runs": spec.n_runs,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        **provenance(),
+    }
+    with SweepStore.open(directory, meta, spec.to_dict(), design, force=force) as store:
+        status = store.run_status()
+        todo = [
+            i
+            for i in range(spec.n_runs)
+            if i not in status or (retry_failed and status[i] == "failed")
+        ]
+        n_ok = n_failed = 0
+        if todo:
+            n_ok, n_failed = _execute(
+                spec,
+                store,
+                design,
+                todo,
+                fn,
+                base_config,
+                workers=workers,
+                scheduler=scheduler,
+                executor=executor,
+                progress=progress,
+                runs_per_task=runs_per_task,
+                flush_runs=flush_runs,
+                flush_seconds=flush_seconds,
+            )
+    return SweepReport(
+        directory=directory,
+        n_runs=spec.n_runs,
+        n_skipped=spec.n_runs - len(todo),
+        n_ok=n_ok,
+        n_failed=n_failed,
+        elapsed=time.perf_counter() - start,
+    )
+
+
+def _execute(
+    spec: SweepSpec,
+    store: SweepStore,
+    design: pd.DataFrame,
+    todo: Sequence[int],
+    fn: RunFn,
+    base_config: dict[str, Any] | None,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    executor: Executor | None,
+    progress: bool,
+    runs_per_task: int | None,
+    flush_runs: int,
+    flush_seconds: float,
+) -> tuple[int, int]:
+    """Submit the runs in ``todo`` in tasks, a bounded number in flight; store as they finish."""
+    paths = [p.path for p in spec.parameters]
+    point_params = design[paths].to_dict("records")
+    outcomes = spec.parsed_outcomes
+
+    def task(ids: Sequence[int]) -> _Task:
+        runs = tuple(
+            (
+                i,
+                {k: _native(v) for k, v in point_params[i // spec.replicates].items()},
+                run_seed(spec.seed, _seed_key(spec, i)),
+            )
+            for i in ids
+        )
+        return _Task(
+            fn, base_config, spec.steps, dict(spec.fixed), outcomes, spec.save_timeseries, runs
+        )
+
+    buffer: list[dict[str, Any]] = []
+    n_ok = n_failed = 0
+    with _open_executor(workers, scheduler, executor) as (pool, slots):
+        size = runs_per_task or max(1, min(16, len(todo) // (4 * slots)))
+        batches = iter([todo[k : k + size] for k in range(0, len(todo), size)])
+        pending: set[Future] = set()
+        tty = sys.stderr.isatty()
+        bar = tqdm(
+            total=len(todo),
+            desc=f"sweep {spec.name}",
+            unit="run",
+            disable=not progress,
+            file=sys.stderr,
+            mininterval=0.5 if tty else 30.0,
+            ascii=not tty,
+            dynamic_ncols=tty,
+        )
+        last_flush = time.monotonic()
+        try:
+            for batch in batches:
+                pending.add(pool.submit(_run_task, task(batch)))
+                if len(pending) >= 2 * slots:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    records = future.result()
+                    buffer.extend(records)
+                    failed = sum(r["status"] != "ok" for r in records)
+                    n_failed += failed
+                    n_ok += len(records) - failed
+                    bar.set_postfix(failed=n_failed, refresh=False)
+                    bar.update(len(records))
+                for batch in batches:
+                    pending.add(pool.submit(_run_task, task(batch)))
+                    if len(pending) >= 2 * slots:
+                        break
+                if len(buffer) >= flush_runs or time.monotonic() - last_flush >= flush_seconds:
+                    _flush(spec, store, design, buffer)
+                    last_flush = time.monotonic()
+        except BaseException as exc:
+            for future in pending:
+                future.cancel()
+            if buffer:
+                _flush(spec, store, design, buffer)
+            if isinstance(exc, Exception) and not isinstance(exc, SweepStoreError):
+                raise SweepError(
+                    f"the sweep stopped: {type(exc).__name__}: {exc}. Completed runs are saved "
+                    f"in {store.directory}; run the same sweep again to resume"
+                ) from exc
+            raise
+        finally:
+            bar.close()
+        if buffer:
+            _flush(spec, store, design, buffer)
+    return n_ok, n_failed
+
+
+def _native(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _flush(
+    spec: SweepSpec, store: SweepStore, design: pd.DataFrame, buffer: list[dict[str, Any]]
+) -> None:
+    """Write the buffered runs as one chunk and empty the buffer."""
+    buffer.sort(key=lambda r: r["run_id"])
+    ids = np.array([r["run_id"] for r in buffer], dtype=np.int64)
+    points = ids // spec.replicates
+    keys = np.array([_seed_key(spec, int(i)) for i in ids], dtype=np.int64)
+    columns: dict[str, pa.Array] = {
+        "run_id": pa.array(ids),
+        "point_id": pa.array(points),
+        "replicate": pa.array(ids % spec.replicates),
+        "seed_entropy": pa.array(np.full(ids.size, spec.seed, dtype=np.int64)),
+        "seed_spawn_key": pa.array(keys),
+    }
+    for p in spec.parameters:
+        values = design[p.path].to_numpy()[points].tolist()
+        columns[p.path] = pa.array(values, type=_ARROW_TYPE[p.dtype])
+    for o in spec.parsed_outcomes:
+        columns[o.name] = pa.array(
+            [r["outcomes"].get(o.name, math.nan) for r in buffer], type=pa.float64()
+        )
+    for key, kind in (("status", pa.string()), ("error", pa.string()), ("traceback", pa.string())):
+        columns[key] = pa.array([r[key] for r in buffer], type=kind)
+    columns["run_time"] = pa.array([r["run_time"] for r in buffer], type=pa.float64())
+    frames = []
+    for r in buffer:
+        if r["timeseries"] is not None:
+            ts = r["timeseries"].reset_index()
+            ts.insert(0, "run_id", r["run_id"])
+            frames.append(ts)
+    timeseries = (
+        pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
+        if frames
+        else None
+    )
+    store.write_chunk(pa.table(columns), timeseries)
+    buffer.clear()
+
+
+# ---------------------------------------------------------------------------- single runs
+def reproduce_run(directory: str | Path, run_id: int, *, run_fn: RunFn | None = None) -> Any:
+    """Run one run of a stored sweep again and return its full results.
+
+    Parameters
+    ----------
+    directory
+        The sweep folder.
+    run_id
+        The run to repeat.
+    run_fn
+        The run function, if not the spec's ``model``.
+
+    Returns
+    -------
+    Results
+        Whatever the run function returns; bit-identical to the sweep's run.
+    """
+    meta = read_meta(directory)
+    spec = SweepSpec.from_dict(meta["spec"])
+    if not 0 <= run_id < spec.n_runs:
+        raise ValueError(f"run_id = {run_id}: the sweep has runs 0..{spec.n_runs - 1}")
+    fn = _resolve_run_fn(run_fn, spec)
+    design = load_design(directory)
+    params = {
+        p.path: _native(design.at[run_id // spec.replicates, p.path]) for p in spec.parameters
+    }
+    config = _make_config(meta["base_config"], {**spec.fixed, **params})
+    return fn(config, seed=run_seed(spec.seed, _seed_key(spec, run_id)), steps=spec.steps)
+
+
+DEFAULT_EMA_OUTCOMES = (
+    "effective_platforms_final = final:effective_platforms_primary",
+    "effective_platforms_mean = mean:effective_platforms_primary",
+    "broken_tie_share_final = final:broken_tie_share",
+    "comm_giant_share_final = final:comm_giant_share",
+    "multihoming_final = final:share_multihoming",
+    "n_active_final = final:n_active",
+)
+
+
+class EMAModel:
+    """The model as an EMA Workbench function: ``f(**params) -> dict of outcomes``.
+
+    Parameter names are dotted config keys; because EMA Workbench prefers identifiers,
+    ``__`` may stand for ``.`` (``choice__beta`` is ``choice.beta``). The keyword ``seed``
+    (default 0) seeds the run. Instances pickle, so EMA's multiprocessing evaluator can ship
+    them.
+
+    Parameters
+    ----------
+    outcomes
+        Outcome expressions (see :mod:`migration_sim.sweep_outcomes`); keys of the result.
+    scenario
+        Base scenario TOML file, or ``None`` for the defaults.
+    steps
+        Steps per run, or ``None`` for the config's ``run.steps``.
+    run_fn
+        The run function (default ``migration_sim.run``).
+
+    Examples
+    --------
+    >>> f = EMAModel(["final:n_active"], steps=5)
+    >>> out = f(seed=1, groups__n_groups=200)
+    >>> sorted(out)
+    ['final:n_active']
+    """
+
+    def __init__(
+        self,
+        outcomes: Sequence[str] = DEFAULT_EMA_OUTCOMES,
+        *,
+        scenario: str | Path | None = None,
+        steps: int | None = None,
+        run_fn: RunFn | None = None,
+    ) -> None:
+        from migration_sim.sweep_outcomes import parse_outcome
+
+        self.outcomes = tuple(parse_outcome(o) for o in outcomes)
+        self.scenario = None if scenario is None else Path(scenario)
+        self.steps = steps
+        self.run_fn = run_fn
+        self._base: dict[str, Any] | None = None
+
+    def __call__(self, seed: int = 0, **params: Any) -> dict[str, float]:
+        """Run once with ``params`` as config overrides; return the outcomes."""
+        if self.scenario is not None and self._base is None:
+            self._base = _load_base_config(self.scenario).to_dict()
+        if self.run_fn is None:
+            from migration_sim.model import run as fn
+        else:
+            fn = self.run_fn
+        overrides = {key.replace("__", "."): value for key, value in params.items()}
+        results = fn(_make_config(self._base, overrides), seed=seed, steps=self.steps)
+        return evaluate_outcomes(self.outcomes, results)
+
+
+ema_model = EMAModel()
+"""The model with :data:`DEFAULT_EMA_OUTCOMES`, for ``ema_workbench.Model(function=...)``."""
