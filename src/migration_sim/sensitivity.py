@@ -194,7 +194,7 @@ def sobol_indices(
     *,
     conf_level: float = 0.95,
     num_resamples: int = 100,
-    seed: int = 0,
+    seed: int = 1,
 ) -> pd.DataFrame:
     """Sobol sensitivity indices of one outcome (SALib, Saltelli/Jansen estimators).
 
@@ -209,7 +209,7 @@ def sobol_indices(
     num_resamples
         Bootstrap resamples.
     seed
-        Seed of the bootstrap.
+        Seed of the bootstrap, >= 1 (SALib leaves the bootstrap unseeded for 0).
 
     Returns
     -------
@@ -229,6 +229,8 @@ def sobol_indices(
         raise SensitivityError(
             f"Sobol indices need a 'sobol' design; this sweep's is {sweep.spec.design.method!r}"
         )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 1:
+        raise SensitivityError(f"seed = {seed!r}: expected an integer >= 1")
     y = _complete_means(sweep, outcome)
     second = sweep.spec.design.second_order
     res = sobol.analyze(
@@ -259,7 +261,7 @@ def morris_indices(
     *,
     conf_level: float = 0.95,
     num_resamples: int = 100,
-    seed: int = 0,
+    seed: int = 1,
 ) -> pd.DataFrame:
     """Morris elementary-effect screening measures of one outcome (SALib).
 

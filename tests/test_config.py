@@ -1,0 +1,77 @@
+import math
+
+import pytest
+
+from migration_sim.config import Config, ConfigError, default_config
+
+
+def test_defaults_validate_and_catalogue_is_complete():
+    cfg = default_config()
+    names = cfg.platform_names
+    for required in ("Telegram", "Signal", "Session", "SimpleX", "Matrix", "Jabber", "Tox",
+                     "Discord", "WhatsApp"):
+        assert required in names
+    assert math.isclose(sum(p.initial_share for p in cfg.platforms), 1.0)
+    assert {"csam", "weapons", "drugs", "fraud", "ransomware"} <= set(cfg.crime_type_names)
+    tg = cfg.platforms[names.index("Telegram")]
+    # both the pre- and post-September-2024 values are in the catalogue
+    assert tg.disclosure == 0.10
+    assert tg.variants["post_sep_2024"]["disclosure"] == 0.55
+
+
+def test_dotted_and_nested_overrides_agree():
+    a = default_config().with_overrides({"network.mean_degree": 10, "platforms.Signal.reach": 0.5})
+    b = default_config().with_overrides(
+        {"network": {"mean_degree": 10}, "platforms": {"Signal": {"reach": 0.5}}}
+    )
+    assert a == b
+    assert a.network.mean_degree == 10.0
+    assert a.platforms[a.platform_names.index("Signal")].reach == 0.5
+
+
+def test_round_trip_through_dict():
+    cfg = default_config().with_overrides({"choice.beta": 2.0, "groups.n_groups": 123})
+    again = Config.from_dict(cfg.to_dict())
+    assert again == cfg
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pattern"),
+    [
+        ({"choice.betta": 1.0}, r"unknown config key 'choice\.betta'"),
+        ({"nosuch.x": 1}, r"unknown config section 'nosuch'"),
+        ({"platforms.Foo.disclosure": 0.2}, r"unknown platform 'Foo'"),
+        ({"crime_types.piracy.share": 0.2}, r"unknown crime type 'piracy'"),
+        ({"choice.p_revise": 1.5}, r"choice\.p_revise = 1\.5 .*\[0, 1\]"),
+        ({"platforms.Tox.reach": -0.1}, r"platforms\.Tox\.reach = -0\.1"),
+        ({"groups.n_groups": -5}, r"groups\.n_groups = -5 .*integer >= 1"),
+        ({"groups.n_groups": 2.5}, r"groups\.n_groups = 2\.5"),
+        ({"risk.memory": float("nan")}, r"risk\.memory = nan"),
+        ({"choice.beta": "high"}, r"choice\.beta = 'high'"),
+        ({"enforcement.outcome": "jail"}, r"enforcement\.outcome = 'jail' .*'remove'"),
+        ({"platforms.Telegram.initial_share": 0.9}, r"initial_share sum to"),
+        ({"groups.max_platforms": 40}, r"groups\.max_platforms = 40 exceeds"),
+        ({"metrics.monitored": ["Nope"]}, r"metrics\.monitored names unknown platform 'Nope'"),
+        ({"network.within_type_share": 0.01}, r"network\.within_type_share = 0\.01 is below"),
+    ],
+)
+def test_bad_config_names_field_and_value(overrides, pattern):
+    with pytest.raises(ConfigError, match=pattern):
+        default_config().with_overrides(overrides)
+
+
+def test_config_error_is_a_value_error():
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_get_reads_dotted_keys():
+    cfg = default_config()
+    assert cfg.get("choice.beta") == cfg.choice.beta
+    assert cfg.get("platforms.Tox.reach") == 0.05
+    with pytest.raises(ConfigError, match="unknown config key 'choice.nope'"):
+        cfg.get("choice.nope")
+
+
+def test_new_platform_needs_every_attribute():
+    with pytest.raises(ConfigError, match="missing: .*identifiability"):
+        default_config().with_overrides({"platforms": {"Briar": {"disclosure": 0.0}}})

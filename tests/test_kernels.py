@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migration_sim import kernels
+from migration_sim.kernels import UtilityWeights
+
+W = UtilityWeights(reach=1.0, network=0.0, popularity=0.0, risk=2.0, switch=0.0, usability=1.0,
+                   beta=1.7, margin=0.3)
+
+
+def test_logit_matches_analytical_probabilities():
+    """Network effects and switching costs off: choice shares = softmax(beta V) exactly.
+
+    The inverse-CDF draw maps u in [0, 1) to platform k on an interval of length p_k, so a
+    fine, evenly spaced grid of u reproduces p_k to within the grid spacing.
+    """
+    k = 5
+    reach = np.array([0.9, 0.3, 0.15, 0.6, 0.05])
+    usability = np.array([0.95, 0.85, 0.65, 0.9, 0.3])
+    risk = np.array([[0.4, 0.05, 0.02, 0.5, 0.0]])
+    n = 100_000
+    u = (np.arange(n) + 0.5) / n
+    ones = np.ones(n)
+    v, v0 = kernels.utilities(
+        np.zeros((n, k), bool), np.repeat(risk, n, 0), np.zeros((n, k)), 0.8 * ones,
+        0.6 * ones, 0.9 * ones, 0.4 * ones, reach, usability, np.zeros(k), np.zeros(k), W,
+    )
+    primary, member = kernels.choose_platforms(
+        np.zeros((n, k), bool), v, v0, np.ones(k, bool), 1, W, np.column_stack([u, u, u])
+    )
+    vi = 1.0 * reach * 0.8 - 2.0 * risk[0] * 0.6 * 0.9 + 1.0 * usability * 0.6
+    p = np.exp(W.beta * vi) / np.exp(W.beta * vi).sum()
+    freq = np.bincount(primary, minlength=k) / n
+    assert np.abs(freq - p).max() < 2.0 / n
+    assert (member.sum(axis=1) == 1).all()
+
+
+def test_unavailable_platform_never_chosen_and_none_available_goes_dark():
+    v = np.array([[5.0, 0.0, 0.0]])
+    member = np.array([[True, False, False]])
+    avail = np.array([False, True, True])
+    for uu in (0.0, 0.5, 0.999):
+        p, m = kernels.choose_platforms(member, v, v, avail, 2, W, np.array([[uu, 0.5, 0.5]]))
+        assert p[0] in (1, 2) and not m[0, 0]
+    p, m = kernels.choose_platforms(member, v, v, np.zeros(3, bool), 2, W, np.full((1, 3), 0.5))
+    assert p[0] == -1 and not m.any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 30),
+    k=st.integers(1, 7),
+    max_platforms=st.integers(1, 7),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_choice_invariants(n, k, max_platforms, seed):
+    max_platforms = min(max_platforms, k)
+    rng = np.random.default_rng(seed)
+    member = rng.random((n, k)) < 0.3
+    # start within the limit
+    for i in range(n):
+        on = np.flatnonzero(member[i])
+        member[i, on[max_platforms:]] = False
+    v0 = rng.normal(size=(n, k))
+    v = v0 - 1.0 * (~member)
+    avail = rng.random(k) < 0.8
+    primary, new = kernels.choose_platforms(member, v, v0, avail, max_platforms, W, rng.random((n, 3)))
+    assert (new.sum(axis=1) <= max_platforms).all()
+    assert not new[:, ~avail].any()
+    for i in range(n):
+        if primary[i] >= 0:
+            assert new[i, primary[i]]
+        else:
+            assert not new[i].any() and not avail.any()
+
+
+def test_first_event_probability_and_split_are_analytical():
+    # one group on two platforms with hazards h = a_k * b * v_k; v = (s + r_k * need) / 2
+    member = np.array([[True, True, False]])
+    a = np.array([0.2, 0.6, 9.0])
+    reach = np.array([1.0, 0.0, 1.0])
+    b, s, need = np.array([0.5]), np.array([0.4]), np.array([0.8])
+    h = a[:2] * b[0] * (s[0] + reach[:2] * need[0]) / 2
+    p_event = 1 - np.exp(-h.sum())
+    n = 200_000
+    u = (np.arange(n) + 0.5) / n
+    groups, plats = kernels.first_event(
+        np.repeat(member, n, 0), a, np.repeat(b, n), np.repeat(s, n), np.repeat(need, n), reach, u
+    )
+    assert groups.size / n == pytest.approx(p_event, abs=2 / n)
+    share0 = np.mean(plats == 0)
+    assert share0 == pytest.approx(h[0] / h.sum(), abs=1e-3)
+    assert not (plats == 2).any()  # not a member of platform 2
+
+
+def test_risk_update_fixed_point_and_observed_term():
+    sev = np.array([1.0, 0.5])
+    e = np.array([0.6, 0.1])
+    risk = np.zeros((2, 2))
+    news = np.zeros((2, 2))
+    empty = np.empty(0, np.int64)
+    for _ in range(400):
+        risk = kernels.update_risk(risk, sev, e, news, empty, empty, np.empty(0), 0.9, 1.0, 3.0, 1.0)
+    assert np.allclose(risk, np.outer(sev, e))  # steady state R* = w_policy sev e
+    bumped = kernels.update_risk(
+        risk, sev, e, news, np.array([1]), np.array([0]), np.array([0.5]), 0.9, 1.0, 3.0, 1.0
+    )
+    assert bumped[1, 0] - risk[1, 0] == pytest.approx(0.1 * 3.0 * 0.5)
+
+
+def test_news_spreads_through_contacts_and_fades():
+    import scipy.sparse as sp
+
+    # path 0 - 1 - 2, news about platform 0 only at group 0
+    adj = sp.csr_array(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=float))
+    deg = np.array([1, 2, 1])
+    news = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    ret, spr = np.array([0.9, 0.9]), np.array([0.5, 0.5])
+    s1 = kernels.spread_news(news, adj, deg, ret, spr)
+    assert s1[0, 0] == pytest.approx(0.9)
+    assert s1[1, 0] == pytest.approx(0.9 * 0.5 * 0.5)  # mean of contacts (1+0)/2, attenuated
+    assert s1[2, 0] == 0.0  # two hops away: not yet
+    s2 = kernels.spread_news(s1, adj, deg, ret, spr)
+    assert s2[2, 0] > 0.0 and (s2[:, 1] == 0).all()
+
+
+def test_observed_enforcement_counts_contacts():
+    import scipy.sparse as sp
+
+    # star: 0 is linked to 1, 2, 3; groups 1 and 2 disrupted on platform 1
+    adj = sp.csr_array(np.array([[0, 1, 1, 1], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]], float))
+    deg = np.array([3, 1, 1, 1])
+    g, p, share = kernels.observed_enforcement(adj, deg, np.array([1, 2]), np.array([1, 1]), 2)
+    assert g.tolist() == [0] and p.tolist() == [1]
+    assert share[0] == pytest.approx(2 / 3)
+
+
+def test_calibrated_constants_reproduce_target_shares():
+    rng = np.random.default_rng(0)
+    v0 = rng.normal(size=(2000, 4))
+    target = np.array([0.55, 0.25, 0.15, 0.05])
+    alpha = kernels.calibrate_constants(v0, target, beta=1.5, switch=2.0)
+    got = kernels.stationary_shares(v0 + alpha, 1.5, 2.0).mean(axis=0)
+    assert np.allclose(got, target, atol=1e-6)
+
+
+def test_stationary_shares_without_switching_cost_is_logit():
+    v0 = np.array([[0.0, 1.0, 2.0]])
+    p = np.exp(v0[0]) / np.exp(v0[0]).sum()
+    assert np.allclose(kernels.stationary_shares(v0, 1.0, 0.0)[0], p)
