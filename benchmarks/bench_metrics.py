@@ -78,13 +78,17 @@ def build_state(n: int, k: int, graph: str, shuffle: bool, seed: int) -> dict:
     }
 
 
-def median_ms(fn, reps: int) -> float:
-    times = []
-    for _ in range(reps):
+def timings_ms(fn, reps: int) -> np.ndarray:
+    times = np.empty(reps)
+    for i in range(reps):
         t0 = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(times))
+        times[i] = time.perf_counter() - t0
+    return 1e3 * times
+
+
+def median_ms(fn, reps: int) -> float:
+    return float(np.median(timings_ms(fn, reps)))
 
 
 def main() -> None:
@@ -117,30 +121,35 @@ def main() -> None:
         t0 = time.perf_counter()
         snap("numba")
         print(f"first numba call (compile or load cache): {time.perf_counter() - t0:.2f} s")
-        total = median_ms(lambda: snap("numba"), args.reps)
+        timings_ms(lambda: snap("numba"), 5)  # warm up the allocator
+        t = timings_ms(lambda: snap("numba"), args.reps)
+        total = float(np.median(t))
         total_t = median_ms(lambda: snap("numba", types=True), args.reps)
-        print(f"\nsnapshot(backend='numba'): median {total:.2f} ms per call ({args.reps} reps)")
-        print(f"  with per-crime-type concentration: {total_t:.2f} ms")
+        print(
+            f"\nsnapshot(backend='numba'): median {total:.2f} ms per call, min {t.min():.2f}, "
+            f"max {t.max():.2f} ({args.reps} reps)"
+        )
+        print(f"  with per-crime-type concentration: median {total_t:.2f} ms")
 
-        m = np.ascontiguousarray(st["membership"])
+        k = args.k
+        flat = np.ascontiguousarray(st["membership"]).view(np.uint8).reshape(-1)
         empty = np.zeros(0, dtype=np.int64)
         mon_bits = int(sum(1 << int(i) for i in np.flatnonzero(st["monitored"])))
-        u, v = st["edges_u"], st["edges_v"]
-        node = metrics._nb_node_pass(m, st["active"], st["primary"], empty, 0, mon_bits)
-        code, off, pair_plat, *_ = node
-        edge = metrics._nb_edge_pass(u, v, code, off, mon_bits, args.k)
-        n_dark = node[8]
+        u, v, a, p = st["edges_u"], st["edges_v"], st["active"], st["primary"]
+        node = metrics._nb_node_pass(flat, k, a, p, empty, 0, mon_bits)
+        packed, pair_plat = node[0], node[1]
+        n_pairs, n_dark = pair_plat.shape[0], node[7]
+        edge = metrics._nb_edge_pass(u, v, packed, n_pairs, mon_bits, k)
 
         def comp() -> None:
-            metrics._nb_component_pass(edge[0].copy(), off, pair_plat, args.k, n_dark)
+            metrics._nb_component_pass(edge[0].copy(), packed, pair_plat, k, n_dark)
 
         parts = {
             "node pass (codes, counts, coverage)": median_ms(
-                lambda: metrics._nb_node_pass(m, st["active"], st["primary"], empty, 0, mon_bits),
-                args.reps,
+                lambda: metrics._nb_node_pass(flat, k, a, p, empty, 0, mon_bits), args.reps
             ),
             "tie pass (broken, coverage, modularity, unions)": median_ms(
-                lambda: metrics._nb_edge_pass(u, v, code, off, mon_bits, args.k), args.reps
+                lambda: metrics._nb_edge_pass(u, v, packed, n_pairs, mon_bits, k), args.reps
             ),
             "component pass (platform + communication)": median_ms(comp, args.reps)
             - median_ms(lambda: edge[0].copy(), args.reps),
@@ -149,7 +158,7 @@ def main() -> None:
         print("  breakdown:")
         for name, ms in parts.items():
             print(f"    {name:<50s} {ms:7.2f} ms")
-        print(f"  ties per platform union: {int((np.diff(off) > 1).sum()):,} multi-homing groups")
+        print(f"  presence pairs: {n_pairs:,}")
 
     total_np = median_ms(lambda: snap("numpy"), args.numpy_reps)
     print(

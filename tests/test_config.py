@@ -75,3 +75,18 @@ def test_get_reads_dotted_keys():
 def test_new_platform_needs_every_attribute():
     with pytest.raises(ConfigError, match="missing: .*identifiability"):
         default_config().with_overrides({"platforms": {"Briar": {"disclosure": 0.0}}})
+
+
+def test_parameter_reference_is_up_to_date():
+    from pathlib import Path
+
+    from migration_sim.config import flatten
+    from migration_sim.paramdoc import parameters_markdown
+
+    doc = (Path(__file__).parents[1] / "docs" / "parameters.md").read_text()
+    assert doc == parameters_markdown(), "regenerate: python -m migration_sim.paramdoc"
+    # every section key appears in the reference
+    flat = flatten({k: v for k, v in default_config().to_dict().items()
+                    if k not in ("platforms", "crime_types", "shocks")})
+    for key in flat:
+        assert f"`{key}`" in doc, key

@@ -41,8 +41,8 @@ def test_sobol_indices_recover_the_ishigami_values(ishigami_dir):
     # Analytical values for a = 7, b = 0.1 (Ishigami & Homma 1990; Saltelli et al. 2008).
     table = sobol_indices(load_sweep(ishigami_dir), "final:y")
     assert table.index.tolist() == ["x1", "x2", "x3"]
-    assert table["S1"].to_numpy() == pytest.approx([0.3139, 0.4424, 0.0], abs=0.05)
-    assert table["ST"].to_numpy() == pytest.approx([0.5576, 0.4424, 0.2437], abs=0.05)
+    assert table["S1"].to_numpy() == pytest.approx([0.3139, 0.4424, 0.0], abs=0.03)
+    assert table["ST"].to_numpy() == pytest.approx([0.5576, 0.4424, 0.2437], abs=0.03)
     assert (table[["S1_conf", "ST_conf"]].to_numpy() > 0).all()
     assert (table["S1_conf"] < 0.1).all()
 

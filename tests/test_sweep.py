@@ -558,3 +558,77 @@ def test_ema_model_is_a_plain_function_of_params():
     import pickle
 
     assert pickle.loads(pickle.dumps(f))(seed=3, a=1.5, b=2.0) == out
+
+
+# ---------------------------------------------------------------------------- the real model
+TINY = {"groups.n_groups": 200}
+
+
+def test_real_model_sweep_equals_direct_runs(tmp_path):
+    import migration_sim
+
+    spec = SweepSpec(
+        parameters=[Parameter("choice.beta", values=(1.0, 3.0))],
+        outcomes=["final:share.Telegram", "mean:n_active", "change:mean_platforms"],
+        replicates=2,
+        seed=17,
+        steps=20,
+        fixed=TINY,
+    )
+    report = run_sweep(spec, tmp_path, workers=1, progress=False)
+    assert report.n_ok == 4
+    summary = load_summary(tmp_path)
+    for run_id in range(4):
+        beta = (1.0, 3.0)[run_id // 2]
+        res = migration_sim.run(TINY | {"choice.beta": beta}, seed=run_seed(17, run_id), steps=20)
+        assert len(res.timeseries) == 21
+        got = summary.loc[run_id, [o.name for o in spec.parsed_outcomes]].to_dict()
+        assert got == evaluate_outcomes(spec.parsed_outcomes, res)
+    again = reproduce_run(tmp_path, 3)
+    assert again.timeseries.equals(
+        migration_sim.run(TINY | {"choice.beta": 3.0}, seed=run_seed(17, 3), steps=20).timeseries
+    )
+    meta = json.loads((tmp_path / "sweep.json").read_text())
+    assert meta["model"] == "migration_sim.model:run"
+
+
+def test_real_model_paths_are_checked_before_anything_runs(tmp_path):
+    spec = SweepSpec(
+        parameters=[Parameter("platforms.Signal.disclosur", values=(0.1, 0.2))],
+        outcomes=["final:n_active"],
+        fixed=TINY,
+    )
+    with pytest.raises(SweepSpecError, match="'platforms.Signal.disclosur'.*disclosur"):
+        run_sweep(spec, tmp_path / "never", workers=1, progress=False)
+    assert not (tmp_path / "never").exists()
+
+
+def test_model_works_from_mesa_batch_run():
+    import mesa
+
+    from migration_sim import MigrationModel, run
+
+    configs = [TINY | {"run.steps": 8, "choice.beta": b} for b in (1.0, 3.0)]
+    rows = mesa.batch_run(
+        MigrationModel,
+        parameters={"config": configs},
+        rng=[4, 5],
+        max_steps=8,
+        number_processes=1,
+        display_progress=False,
+    )
+    assert len(rows) == 4
+    for row in rows:
+        final = run(row["config"], seed=row["rng"], steps=8).timeseries.iloc[-1]
+        assert row["share.Telegram"] == final["share.Telegram"]
+        assert row["n_active"] == final["n_active"]
+
+
+def test_ema_model_runs_the_real_model():
+    import migration_sim
+    from migration_sim.sweep import EMAModel
+
+    f = EMAModel(["tg = final:share.Telegram"], steps=6)
+    out = f(seed=2, groups__n_groups=200, choice__beta=2.0)
+    res = migration_sim.run({"groups.n_groups": 200, "choice.beta": 2.0}, seed=2, steps=6)
+    assert out == {"tg": res.timeseries["share.Telegram"].iloc[-1]}

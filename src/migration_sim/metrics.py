@@ -57,6 +57,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
 __all__ = [
     "HAVE_NUMBA",
     "MAX_PLATFORMS",
+    "NUMBA_MAX_PLATFORMS",
     "BrokenTies",
     "Components",
     "Concentration",
@@ -95,13 +96,20 @@ __all__ = [
 HAVE_NUMBA: bool = numba is not None
 """True when numba is importable and :func:`snapshot` can use its fused kernel."""
 
-MAX_PLATFORMS: int = 48
-"""Largest K supported: platform sets are packed into the low 48 bits of an int64."""
+MAX_PLATFORMS: int = 62
+"""Largest K supported: platform sets are packed into the bits of an int64."""
 
-# Layout of the int64 code the fused kernel packs per group: bits 0..K-1 platform presence,
-# bits 48..55 primary + 1 (0 = no primary), bit 62 active.
-_PRIMARY_SHIFT = 48
-_ACTIVE_BIT = 1 << 62
+NUMBA_MAX_PLATFORMS: int = 24
+"""Largest K the numba kernel handles; ``backend="auto"`` uses numpy above it."""
+
+# The numba kernel packs each group into one int64, so that a tie needs one load per end:
+#   bits  0..23  platform presence (bit k = platform k)
+#   bits 24..28  primary platform + 1 (0 = none)
+#   bit  29      active
+#   bits 32..63  index of the group's first (group, platform) presence pair
+_PRIMARY_SHIFT = 24
+_ACTIVE_SHIFT = 29
+_OFFSET_SHIFT = 32
 
 Backend = Literal["auto", "numba", "numpy"]
 
@@ -216,13 +224,18 @@ def check_edges(edges_u: ArrayLike, edges_v: ArrayLike, n: int) -> None:
             raise ValueError(f"edges contain the tie ({k // n}, {k % n}) more than once")
 
 
-def _resolve_backend(backend: str) -> bool:
-    """Return True when the numba path should be used."""
+def _resolve_backend(backend: str, k: int) -> bool:
+    """Return True when the numba path should be used for K = k platforms."""
     if backend == "auto":
-        return HAVE_NUMBA
+        return HAVE_NUMBA and k <= NUMBA_MAX_PLATFORMS
     if backend == "numba":
         if not HAVE_NUMBA:
             raise ValueError("backend='numba' was requested but numba is not installed")
+        if k > NUMBA_MAX_PLATFORMS:
+            raise ValueError(
+                f"backend='numba' handles at most NUMBA_MAX_PLATFORMS={NUMBA_MAX_PLATFORMS} "
+                f"platforms, got K={k}; use backend='numpy' or 'auto'"
+            )
         return True
     if backend == "numpy":
         return False
@@ -564,11 +577,11 @@ class BrokenTies(NamedTuple):
 
 
 def _weighted_ratio(
-    weight: NDArray[np.float64], num: NDArray[np.int64], den: NDArray[np.int64]
+    weight: NDArray[np.float64], num: NDArray[np.integer], den: NDArray[np.integer]
 ) -> float:
     """``weight @ num / weight @ den`` (shared by both backends so results are identical)."""
-    d = float(weight @ den)
-    return float(weight @ num) / d if d > 0 else math.nan
+    d = float(weight @ den.astype(np.float64))
+    return float(weight @ num.astype(np.float64)) / d if d > 0 else math.nan
 
 
 def _ratio(num: float, den: float) -> float:
@@ -1688,20 +1701,19 @@ def _counts_numba(
 ) -> _Counts:
     n, k = m.shape
     ct = crime_type if crime_type is not None else np.zeros(0, dtype=np.int64)
-    (code, off, pair_plat, presence, prim, by_type, covered, n_active, n_dark, bad_p, bad_t) = (
-        _nb_node_pass(np.ascontiguousarray(m), act, primary, ct, n_types, mon_bits)
-    )
+    flat = np.ascontiguousarray(m).view(np.uint8).reshape(-1)
+    node = _nb_node_pass(flat, k, act, primary, ct, n_types, mon_bits)
+    packed, pair_plat, presence, prim, by_type, covered, n_active, n_dark, bad_p, bad_t = node
     if bad_p:
         _check_range(primary, "primary", -1, k)
     if bad_t:
-        _check_range(crime_type, "crime_type", 0, n_types)
-    (parent, deg_tie, deg_brk, n_ties, n_broken, n_visible, mod_m, mod_in, mod_deg, bad_e) = (
-        _nb_edge_pass(u, v, code, off, mon_bits, k)
-    )
+        _check_range(ct, "crime_type", 0, n_types)
+    edge = _nb_edge_pass(u, v, packed, pair_plat.shape[0], mon_bits, k)
+    parent, deg_tie, deg_brk, n_ties, n_broken, n_visible, mod_m, mod_in, mod_deg, bad_e = edge
     if bad_e:
         _as_edges(u, v, n)  # raises with a precise message
     plat_ncomp, plat_giant, comm_ncomp, comm_giant = _nb_component_pass(
-        parent, off, pair_plat, k, n_dark
+        parent, packed, pair_plat, k, n_dark
     )
     return _Counts(
         n_active=int(n_active),
@@ -1821,7 +1833,7 @@ def snapshot(
             raise ValueError("crime_type_names must be given with crime_type (one name per type)")
         ct = _as_int_vector(crime_type, "crime_type", n)
         n_types = len(crime_type_names)
-    use_numba = _resolve_backend(backend)
+    use_numba = _resolve_backend(backend, k)
     counter = _counts_numba if use_numba else _counts_numpy
     c = counter(m, act, prim, u, v, mon_bits, ct, n_types)
 
@@ -1860,18 +1872,27 @@ def snapshot(
 # ---------------------------------------------------------------------------------------------
 # numba fast path for snapshot()
 # ---------------------------------------------------------------------------------------------
+# Profile notes (N = 100,000, K = 10, E = 500,000, 2-core VM): scipy's connected_components alone
+# takes about 60 ms per graph, so the numpy path cannot meet a 10 ms budget. The kernel below
+# replaces the two components calls with a union-find over (group, platform) presence pairs:
+# ties join pairs on the same platform (giving every platform subgraph at once), then each
+# multi-homing group's pairs are joined (giving the communication graph, which is the union of
+# the platform subgraphs). What mattered: one packed int64 per group (one load per tie end),
+# int32 parents, a branch-free popcount, and no large temporary arrays (fresh pages cost more
+# than the arithmetic on this machine).
 
 if HAVE_NUMBA:
     _jit = numba.njit(cache=True, nogil=True)
+    _jit_inline = numba.njit(cache=True, nogil=True, inline="always")
 
-    @_jit
+    @_jit_inline
     def _nb_find(parent, x):  # noqa: D103
         while parent[x] != x:
             parent[x] = parent[parent[x]]  # path halving
             x = parent[x]
         return x
 
-    @_jit
+    @_jit_inline
     def _nb_union(parent, a, b):  # noqa: D103
         ra = _nb_find(parent, a)
         rb = _nb_find(parent, b)
@@ -1880,27 +1901,28 @@ if HAVE_NUMBA:
         elif rb < ra:
             parent[ra] = rb
 
-    @_jit
+    @_jit_inline
     def _nb_popcount(x):  # noqa: D103
-        c = 0
-        while x:
-            x &= x - 1
-            c += 1
-        return c
+        x = x - ((x >> 1) & 0x5555555555555555)
+        x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
+        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
+        return (x * 0x0101010101010101) >> 56
 
     @_jit
-    def _nb_node_pass(membership, active, primary, crime_type, n_types, mon_bits):
-        """Pack each group into an int64 code and count everything per group.
+    def _nb_node_pass(flat, k, active, primary, crime_type, n_types, mon_bits):
+        """Pack each group into an int64 and count everything that needs only the group.
 
-        Presence (group i, platform k) pairs are numbered row-major: group i's pairs are
-        ``off[i] .. off[i+1]-1`` in increasing platform order.
+        ``flat`` is the (N, K) membership viewed as N*K uint8. Presence pairs (group i,
+        platform p) are numbered row-major; group i's pairs start at ``packed[i] >> 32`` and end
+        before ``packed[i + 1] >> 32``. Out-of-range primary or crime type values are counted
+        (and treated as -1 / 0) so that the caller can raise.
         """
-        n, k = membership.shape
-        code = np.zeros(n, np.int64)
-        off = np.empty(n + 1, np.int64)
+        n = active.shape[0]
+        packed = np.empty(n + 1, np.int64)
+        pair_plat = np.empty(n * k + 1, np.int8)
         presence = np.zeros(k, np.int64)
-        prim = np.zeros(k, np.int64)
-        by_type = np.zeros((max(n_types, 1), k), np.int64)
+        prim = np.zeros(k + 1, np.int64)
+        by_type = np.zeros((max(n_types, 1), k + 1), np.int64)
         covered = np.zeros(n, np.bool_)
         use_type = crime_type.shape[0] > 0
         n_active = 0
@@ -1909,7 +1931,6 @@ if HAVE_NUMBA:
         bad_t = 0
         n_pairs = 0
         for i in range(n):
-            off[i] = n_pairs
             p = primary[i]
             if p < -1 or p >= k:
                 bad_p += 1
@@ -1921,49 +1942,40 @@ if HAVE_NUMBA:
                     bad_t += 1
                     t = 0
             if not active[i]:
+                packed[i] = n_pairs << _OFFSET_SHIFT
                 continue
+            start = n_pairs
             n_active += 1
             c = 0
+            base = i * k
             for j in range(k):
-                if membership[i, j]:
-                    c |= 1 << j
-                    presence[j] += 1
-                    n_pairs += 1
-            if c == 0:
-                n_dark += 1
-            elif c & mon_bits:
-                covered[i] = True
-            if p >= 0:
-                prim[p] += 1
-                if use_type:
-                    by_type[t, p] += 1
-            code[i] = c | ((p + 1) << _PRIMARY_SHIFT) | _ACTIVE_BIT
-        off[n] = n_pairs
-        pair_plat = np.empty(n_pairs, np.int64)
-        for i in range(n):
-            j = off[i]
-            c = code[i] & ((1 << k) - 1)
-            plat = 0
-            while c:
-                if c & 1:
-                    pair_plat[j] = plat
-                    j += 1
-                c >>= 1
-                plat += 1
+                x = np.int64(flat[base + j])
+                c |= x << j
+                pair_plat[n_pairs] = j  # overwritten unless present: no branch
+                n_pairs += x
+                presence[j] += x
+            n_dark += c == 0
+            covered[i] = (c & mon_bits) != 0
+            prim[p + 1] += 1
+            by_type[t, p + 1] += 1
+            packed[i] = (
+                (start << _OFFSET_SHIFT) | (1 << _ACTIVE_SHIFT) | ((p + 1) << _PRIMARY_SHIFT) | c
+            )
+        packed[n] = n_pairs << _OFFSET_SHIFT
         return (
-            code, off, pair_plat, presence, prim, by_type, covered, n_active, n_dark, bad_p,
-            bad_t,
+            packed, pair_plat[:n_pairs], presence, prim[1:], by_type[:, 1:], covered, n_active,
+            n_dark, bad_p, bad_t,
         )  # fmt: skip
 
     @_jit
-    def _nb_edge_pass(eu, ev, code, off, mon_bits, k):
-        """One pass over the ties: counts, modularity sums, and unions of shared presences."""
-        n = code.shape[0]
-        parent = np.arange(off[n])
-        deg_tie = np.zeros(n, np.int64)
-        deg_brk = np.zeros(n, np.int64)
-        mod_in = np.zeros(k, np.int64)
-        mod_deg = np.zeros(k, np.int64)
+    def _nb_edge_pass(eu, ev, packed, n_pairs, mon_bits, k):
+        """One pass over the ties: counts, modularity sums and unions of shared presences."""
+        n = packed.shape[0] - 1
+        parent = np.arange(n_pairs).astype(np.int32)
+        deg_tie = np.zeros(n, np.int32)
+        deg_brk = np.zeros(n, np.int32)
+        mod_in = np.zeros(k + 1, np.int64)  # slot 0 collects unlabelled ends and is dropped
+        mod_deg = np.zeros(k + 1, np.int64)
         plat_mask = (1 << k) - 1
         n_ties = 0
         n_broken = 0
@@ -1976,45 +1988,45 @@ if HAVE_NUMBA:
             if a < 0 or b >= n or a >= b:
                 bad += 1
                 continue
-            ca = code[a]
-            cb = code[b]
-            both = ca & cb
-            if (both & _ACTIVE_BIT) == 0:
+            xa = packed[a]
+            xb = packed[b]
+            both = xa & xb
+            if (both >> _ACTIVE_SHIFT) & 1 == 0:
                 continue
             n_ties += 1
             deg_tie[a] += 1
             deg_tie[b] += 1
-            pa = (ca >> _PRIMARY_SHIFT) & 0xFF
-            pb = (cb >> _PRIMARY_SHIFT) & 0xFF
-            if pa > 0 and pb > 0:
-                mod_m += 1
-                mod_deg[pa - 1] += 1
-                mod_deg[pb - 1] += 1
-                if pa == pb:
-                    mod_in[pa - 1] += 1
+            pa = (xa >> _PRIMARY_SHIFT) & 31
+            pb = (xb >> _PRIMARY_SHIFT) & 31
+            lab = (pa > 0) & (pb > 0)
+            mod_m += lab
+            mod_deg[pa] += lab
+            mod_deg[pb] += lab
+            mod_in[pa] += lab & (pa == pb)
             shared = both & plat_mask
-            if shared == 0:
-                n_broken += 1
-                deg_brk[a] += 1
-                deg_brk[b] += 1
-                continue
-            if shared & mon_bits:
-                n_visible += 1
-            oa = off[a]
-            ob = off[b]
+            broken = shared == 0
+            n_broken += broken
+            deg_brk[a] += broken
+            deg_brk[b] += broken
+            n_visible += (shared & mon_bits) != 0
+            oa = xa >> _OFFSET_SHIFT
+            ob = xb >> _OFFSET_SHIFT
             while shared:
                 low = shared & -shared
-                below = low - 1
-                _nb_union(parent, oa + _nb_popcount(ca & below), ob + _nb_popcount(cb & below))
+                below = (low - 1) & plat_mask
+                _nb_union(parent, oa + _nb_popcount(xa & below), ob + _nb_popcount(xb & below))
                 shared ^= low
-        return parent, deg_tie, deg_brk, n_ties, n_broken, n_visible, mod_m, mod_in, mod_deg, bad
+        return (
+            parent, deg_tie, deg_brk, n_ties, n_broken, n_visible, mod_m, mod_in[1:],
+            mod_deg[1:], bad,
+        )  # fmt: skip
 
     @_jit
-    def _nb_component_pass(parent, off, pair_plat, k, n_dark):
-        """Per-platform components, then join each group's presences for the communication graph."""
-        n = off.shape[0] - 1
+    def _nb_component_pass(parent, packed, pair_plat, k, n_dark):
+        """Per-platform components, then join each group's pairs for the communication graph."""
+        n = packed.shape[0] - 1
         n_pairs = parent.shape[0]
-        count = np.zeros(n_pairs, np.int64)
+        count = np.zeros(n_pairs, np.int32)
         for j in range(n_pairs):
             count[_nb_find(parent, j)] += 1
         plat_ncomp = np.zeros(k, np.int64)
@@ -2025,13 +2037,19 @@ if HAVE_NUMBA:
                 plat_ncomp[p] += 1
                 if count[j] > plat_giant[p]:
                     plat_giant[p] = count[j]
+        start = packed[0] >> _OFFSET_SHIFT
         for i in range(n):
-            for j in range(off[i] + 1, off[i + 1]):
-                _nb_union(parent, off[i], j)
+            stop = packed[i + 1] >> _OFFSET_SHIFT
+            for j in range(start + 1, stop):
+                _nb_union(parent, start, j)
+            start = stop
         count[:] = 0
+        start = packed[0] >> _OFFSET_SHIFT
         for i in range(n):
-            if off[i + 1] > off[i]:
-                count[_nb_find(parent, off[i])] += 1
+            stop = packed[i + 1] >> _OFFSET_SHIFT
+            if stop > start:
+                count[_nb_find(parent, start)] += 1
+            start = stop
         comm_ncomp = n_dark
         comm_giant = 1 if n_dark > 0 else 0
         for j in range(n_pairs):

@@ -1,0 +1,418 @@
+"""The ``migration-sim`` command: run, compare and validate scenarios.
+
+Subcommands ``run``, ``compare`` and ``validate`` live here; ``sweep`` and ``analyze`` come from
+:mod:`migration_sim.cli_sweep`. Exit codes: 0 success, 1 an output or runtime problem (for
+example the output folder exists), 2 an invalid scenario or argument, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+import migration_sim
+from migration_sim.config import Config, ConfigError
+from migration_sim.output import (
+    OutputExistsError,
+    comparison_table,
+    environment,
+    provenance,
+    summary_table,
+    write_comparison,
+    write_run,
+)
+from migration_sim.plots import FRAGMENTATION_MEASURES
+from migration_sim.results import Results
+from migration_sim.scenario import (
+    DEFAULT_SCENARIO,
+    builtin_scenario_names,
+    resolve_scenario,
+    run_scenario,
+)
+
+__all__ = ["build_parser", "main"]
+
+#: Shares below this at every reported time are left out of the printed summary.
+_PRINT_MIN_SHARE = 0.005
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected an integer >= 0")
+    return value
+
+
+def _pos_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected an integer >= 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``migration-sim`` argument parser with every subcommand.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    builtins = ", ".join(builtin_scenario_names())
+    scenario_help = f"a scenario TOML file, or the name of a built-in scenario ({builtins})"
+    parser = argparse.ArgumentParser(
+        prog="migration-sim",
+        description="Agent-based simulation of criminal groups migrating between messaging "
+        "platforms under enforcement shocks.",
+        epilog="Exit codes: 0 success; 1 output or runtime problem; 2 invalid scenario or "
+        "arguments; 130 interrupted. Scenario format and results layout: docs/scenarios.md.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {migration_sim.__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run a scenario and write a results folder",
+        description="Run a scenario (once, or as replicates) and write a results folder: time "
+        "series (parquet, CSV), flow matrix, by-crime-type table, events log, summary, figures, "
+        "the resolved scenario.toml and metadata.json. The folder is built in a hidden "
+        "temporary sibling and renamed into place when complete.",
+    )
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        metavar="SCENARIO",
+        help=f"{scenario_help}; default: the built-in {DEFAULT_SCENARIO}",
+    )
+    run.add_argument(
+        "--seed",
+        type=_nonneg_int,
+        default=None,
+        metavar="N",
+        help="master seed (default: the scenario's run.seed); replicates use "
+        "numpy.random.SeedSequence(N).spawn(R)",
+    )
+    run.add_argument(
+        "--steps",
+        type=_nonneg_int,
+        default=None,
+        metavar="N",
+        help="number of steps to run (default: the scenario's run.steps)",
+    )
+    run.add_argument(
+        "--replicates",
+        type=_pos_int,
+        default=None,
+        metavar="R",
+        help="number of replicates (default: the scenario's run.replicates). With R > 1 each "
+        "replicate gets a subfolder rep_000, rep_001, ... and the top level holds combined "
+        "tables; with R = 1 the run uses the seed itself",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="results folder to create (default: results/<scenario>-<YYYYmmdd-HHMMSS>)",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="replace the results folder if it already exists"
+    )
+    run.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary table (only the results folder is printed)",
+    )
+    run.set_defaults(func=cmd_run)
+
+    compare = sub.add_parser(
+        "compare",
+        help="run scenarios with the same seed and compare their outcomes",
+        description="Run two or more scenarios with the same seed (common random numbers), "
+        "then write comparison.csv (final outcomes, one column per scenario, and differences "
+        "to the first scenario), the combined time series and a figure of shares over time "
+        "with one panel per scenario.",
+    )
+    compare.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help=f"two or more scenarios, the reference first; each is {scenario_help}",
+    )
+    compare.add_argument(
+        "--seed",
+        type=_nonneg_int,
+        default=None,
+        metavar="N",
+        help="seed used for every scenario (default: the first scenario's run.seed)",
+    )
+    compare.add_argument(
+        "--steps",
+        type=_nonneg_int,
+        default=None,
+        metavar="N",
+        help="steps to run in every scenario (default: their run.steps, which must agree)",
+    )
+    compare.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="comparison folder to create (default: "
+        "results/compare-<A>-vs-<B>...-<YYYYmmdd-HHMMSS>)",
+    )
+    compare.add_argument(
+        "--force", action="store_true", help="replace the comparison folder if it exists"
+    )
+    compare.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no printed table"
+    )
+    compare.set_defaults(func=cmd_compare)
+
+    validate = sub.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Load and validate scenario files without running them. Prints OK for "
+        "each valid file; prints the error (file, key, value and what is allowed) on stderr "
+        "and exits with code 2 if any is invalid.",
+    )
+    validate.add_argument(
+        "scenarios", nargs="+", metavar="SCENARIO", help=f"one or more of: {scenario_help}"
+    )
+    validate.set_defaults(func=cmd_validate)
+
+    try:
+        from migration_sim.cli_sweep import add_subcommands
+    except ModuleNotFoundError as exc:
+        if exc.name != "migration_sim.cli_sweep":
+            raise
+    else:
+        add_subcommands(sub)
+    return parser
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _fail(command: str, message: object, code: int) -> int:
+    print(f"migration-sim {command}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _source(arg: str | None, label: str) -> str:
+    if arg is not None and Path(arg).is_file():
+        return str(Path(arg).resolve())
+    return f"builtin:{label}"
+
+
+def _warn_late_shocks(cfg: Config, steps: int, label: str) -> None:
+    for shock in cfg.shocks:
+        if shock["start"] > steps:
+            print(
+                f"migration-sim: warning: {label}: shock {shock['name']!r} starts at step "
+                f"{shock['start']}, after the last step {steps}; it will not act",
+                file=sys.stderr,
+            )
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y%m%d-%H%M%S")
+
+
+def _print_table(table: pd.DataFrame) -> None:
+    share_rows = [i for i in table.index if str(i).startswith("share.") and str(i).count(".") == 1]
+    hidden = [i for i in share_rows if table.loc[i].abs().max() < _PRINT_MIN_SHARE]
+    shown = table.drop(index=hidden)
+    print(shown.to_string(float_format=lambda v: f"{v:.3f}"))
+    if hidden:
+        names = ", ".join(str(i).removeprefix("share.") for i in hidden)
+        print(f"(primary share below {_PRINT_MIN_SHARE:.1%} throughout, not shown: {names})")
+
+
+def _command_line(argv: Sequence[str] | None) -> list[str]:
+    return ["migration-sim", *(sys.argv[1:] if argv is None else argv)]
+
+
+# ---------------------------------------------------------------------------- subcommands
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run ``migration-sim run`` with parsed arguments; return the exit code."""
+    started = datetime.now().astimezone()
+    try:
+        cfg, label = resolve_scenario(args.scenario)
+        if args.steps is not None:
+            cfg = cfg.with_overrides({"run.steps": args.steps})
+        seed = cfg.run.seed if args.seed is None else args.seed
+        n_rep = cfg.run.replicates if args.replicates is None else args.replicates
+        out = args.out or Path("results") / f"{label}-{_stamp(started)}"
+        if out.exists() and not args.force:
+            raise OutputExistsError(
+                f"output folder {out} already exists; choose another --out or pass --force"
+            )
+        _warn_late_shocks(cfg, cfg.run.steps, label)
+        runs = run_scenario(
+            cfg, seed=seed, replicates=None if n_rep == 1 else n_rep, progress=not args.quiet
+        )
+    except ConfigError as exc:
+        return _fail("run", exc, 2)
+    except OutputExistsError as exc:
+        return _fail("run", exc, 1)
+    run_list = [runs] if isinstance(runs, Results) else runs
+    meta = provenance(
+        cfg,
+        source=_source(args.scenario, label),
+        seed=seed,
+        runs=run_list,
+        started=started,
+        finished=datetime.now().astimezone(),
+        command=args.command_line,
+    )
+    try:
+        write_run(out, runs, metadata=meta, config=cfg, force=args.force)
+    except OSError as exc:
+        return _fail("run", exc, 1)
+    if not args.quiet:
+        tables = [summary_table(r) for r in run_list]
+        title = f"{label}: {cfg.groups.n_groups} groups, {cfg.run.steps} {cfg.run.step_unit}s"
+        if len(tables) > 1:
+            title += f", mean over {len(tables)} replicates (seed {seed})"
+        else:
+            title += f", seed {seed}"
+        print(title)
+        _print_table(sum(tables[1:], tables[0]) / len(tables))
+    print(f"results: {out}")
+    return 0
+
+
+def _unique_labels(labels: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for label in labels:
+        candidate, i = label, 2
+        while candidate in out:
+            candidate, i = f"{label}_{i}", i + 1
+        out.append(candidate)
+    return out
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run ``migration-sim compare`` with parsed arguments; return the exit code."""
+    started = datetime.now().astimezone()
+    if len(args.scenarios) < 2:
+        return _fail("compare", "give at least two scenarios to compare", 2)
+    try:
+        resolved = [resolve_scenario(s) for s in args.scenarios]
+        labels = _unique_labels([label for _, label in resolved])
+        configs = dict(zip(labels, (cfg for cfg, _ in resolved), strict=True))
+        if args.steps is None:
+            steps = {label: cfg.run.steps for label, cfg in configs.items()}
+            if len(set(steps.values())) > 1:
+                raise ConfigError(
+                    f"run.steps differ between the scenarios ({steps}); pass --steps N to run "
+                    "them all for the same number of steps"
+                )
+        else:
+            configs = {k: c.with_overrides({"run.steps": args.steps}) for k, c in configs.items()}
+        seed = resolved[0][0].run.seed if args.seed is None else args.seed
+        out = args.out or Path("results") / (
+            "compare-" + "-vs-".join(labels) + f"-{_stamp(started)}"
+        )
+        if out.exists() and not args.force:
+            raise OutputExistsError(
+                f"output folder {out} already exists; choose another --out or pass --force"
+            )
+        for label, cfg in configs.items():
+            _warn_late_shocks(cfg, cfg.run.steps, label)
+        runs = {
+            label: run_scenario(cfg, seed=seed, progress=not args.quiet)
+            for label, cfg in configs.items()
+        }
+    except ConfigError as exc:
+        return _fail("compare", exc, 2)
+    except OutputExistsError as exc:
+        return _fail("compare", exc, 1)
+    finished = datetime.now().astimezone()
+    meta = {
+        "scenario_sources": {
+            label: _source(arg, lab)
+            for label, arg, (_, lab) in zip(labels, args.scenarios, resolved, strict=True)
+        },
+        "seed": seed,
+        "common_random_numbers": True,
+        "run_seeds": {label: res.seed for label, res in runs.items()},
+        "steps": next(iter(runs.values())).n_steps,
+        "started": started.isoformat(),
+        "finished": finished.isoformat(),
+        "elapsed_seconds": round((finished - started).total_seconds(), 3),
+        "command": args.command_line,
+        **environment(),
+    }
+    try:
+        write_comparison(out, runs, configs=configs, metadata=meta, force=args.force)
+    except OSError as exc:
+        return _fail("compare", exc, 1)
+    if not args.quiet:
+        table = comparison_table(runs)
+        keep = [
+            i
+            for i in table.index
+            if (str(i).startswith("share.") and str(i).count(".") == 1)
+            or i in ("share_multihoming", "mean_platforms", *FRAGMENTATION_MEASURES)
+        ]
+        print(f"final outcomes, seed {seed} for every scenario (diff = scenario - {labels[0]}):")
+        _print_table(table.loc[keep])
+    print(f"results: {out}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run ``migration-sim validate`` with parsed arguments; return the exit code."""
+    code = 0
+    for scenario in args.scenarios:
+        try:
+            cfg, _ = resolve_scenario(scenario)
+        except ConfigError as exc:
+            code = _fail("validate", exc, 2)
+            continue
+        print(
+            f"OK {scenario}: {len(cfg.platforms)} platforms, {len(cfg.crime_types)} crime "
+            f"types, {len(cfg.shocks)} shocks, {cfg.run.steps} {cfg.run.step_unit}s"
+        )
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``migration-sim``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.command_line = _command_line(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("migration-sim: interrupted; no results folder was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

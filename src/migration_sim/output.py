@@ -1,0 +1,469 @@
+"""Results folders: tables, figures and provenance, written atomically.
+
+A results folder is built in a hidden temporary sibling (``.<name>.tmp-<pid>``); the
+``COMPLETE`` marker is written last and the folder is then renamed into place. An interrupted
+run therefore never leaves a folder at the destination, and a left-over temporary folder
+(from a killed process) is hidden and lacks ``COMPLETE``. The layout is documented in
+``docs/scenarios.md``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import migration_sim
+from migration_sim.config import Config
+from migration_sim.model import git_commit
+from migration_sim.plots import (
+    fragmentation_columns,
+    plot_compare,
+    plot_flows,
+    plot_fragmentation,
+    plot_share_bands,
+    plot_shares,
+    save_figure,
+)
+from migration_sim.results import Results, atomic_write_bytes, atomic_write_text, to_json
+from migration_sim.scenario import save_scenario
+
+__all__ = [
+    "COMPLETE",
+    "OutputExistsError",
+    "comparison_table",
+    "environment",
+    "final_outcomes",
+    "is_complete",
+    "provenance",
+    "staged_folder",
+    "summary_table",
+    "write_comparison",
+    "write_run",
+    "write_run_files",
+]
+
+#: Name of the marker file written last into a finished results folder.
+COMPLETE = "COMPLETE"
+
+
+class OutputExistsError(FileExistsError):
+    """The destination folder exists and replacing it was not requested."""
+
+
+def is_complete(folder: str | Path) -> bool:
+    """True if ``folder`` is a finished results folder (it holds the ``COMPLETE`` marker)."""
+    return (Path(folder) / COMPLETE).is_file()
+
+
+@contextmanager
+def staged_folder(dest: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """Build a folder in a hidden temporary sibling and move it to ``dest`` when done.
+
+    On normal exit of the ``with`` block the ``COMPLETE`` marker is written and the folder is
+    renamed to ``dest`` (replacing an existing ``dest`` only with ``force``). On any exception
+    (including KeyboardInterrupt) the temporary folder is removed and nothing appears at
+    ``dest``.
+
+    Parameters
+    ----------
+    dest : str or pathlib.Path
+        The final folder.
+    force : bool
+        Replace ``dest`` if it exists.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary folder to write into.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``dest`` exists and ``force`` is False.
+    """
+    dest = Path(dest)
+    if dest.exists() and not force:
+        raise OutputExistsError(
+            f"output folder {dest} already exists; choose another --out or pass --force to "
+            "replace it"
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        atomic_write_text(tmp / COMPLETE, datetime.now().astimezone().isoformat() + "\n")
+        if dest.exists():
+            old = dest.parent / f".{dest.name}.old-{os.getpid()}"
+            dest.rename(old)
+            tmp.rename(dest)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_frame(df: pd.DataFrame, folder: Path, stem: str, formats: Sequence[str]) -> list[str]:
+    names = []
+    for fmt in formats:
+        name = f"{stem}.{fmt}"
+        if fmt == "parquet":
+            buf = io.BytesIO()
+            df.to_parquet(buf)
+            atomic_write_bytes(folder / name, buf.getvalue())
+        else:
+            atomic_write_text(folder / name, df.to_csv())
+        names.append(name)
+    return names
+
+
+def _mark_steps(results: Results) -> list[tuple[int, str]]:
+    """Steps at which each scheduled shock first acted, with its name (no ends, no adoptions)."""
+    first: dict[int, list[str]] = {}
+    seen: set[str] = set()
+    for entry in results.shock_log:
+        name = str(entry["shock"])
+        if entry.get("kind") == "adoption" or name in seen:
+            continue
+        seen.add(name)
+        first.setdefault(int(entry["step"]), []).append(name)
+    return [(s, " + ".join(names)) for s, names in sorted(first.items())]
+
+
+def summary_table(results: Results) -> pd.DataFrame:
+    """Key outcomes at the start, just before each shock and at the end.
+
+    Rows: the primary share of each platform (``share.<P>``), ``share_multihoming``,
+    ``mean_platforms``, ``n_active`` and the fragmentation measures present (their last
+    computed value at or before the step). Columns: ``start (<unit> 0)``, ``before <shock>
+    (<unit> s-1)`` for each shock's first step s, and ``end (<unit> T)``.
+
+    Parameters
+    ----------
+    results : Results
+        A finished run.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    ts = results.timeseries
+    unit = results.step_unit
+    cols = [c for c in ts.columns if c.startswith("share.")]
+    cols += ["share_multihoming", "mean_platforms", "n_active", *fragmentation_columns(ts)]
+    filled = ts[cols].ffill()
+    marks: list[tuple[str, int]] = [(f"start ({unit} 0)", 0)]
+    for step, names in _mark_steps(results):
+        if 1 <= step <= results.n_steps:
+            marks.append((f"before {names} ({unit} {step - 1})", step - 1))
+    marks.append((f"end ({unit} {results.n_steps})", results.n_steps))
+    return pd.DataFrame({label: filled.loc[row] for label, row in marks})
+
+
+def final_outcomes(results: Results) -> pd.Series:
+    """Outcomes at the end of a run, for comparisons and replicate tables.
+
+    Entries: ``share.<P>`` and ``presence.<P>`` per platform; ``share_multihoming``,
+    ``mean_platforms``, ``n_active``, ``n_dark``; ``disruptions_total`` and ``bans_total`` over
+    the run; ``share.<P0>.<type>`` (the primary share of the platform with the largest share at
+    step 0 among the groups of each crime type that have a primary platform); and the last
+    computed value of every fragmentation measure.
+
+    Parameters
+    ----------
+    results : Results
+        A finished run.
+
+    Returns
+    -------
+    pandas.Series
+    """
+    ts = results.timeseries
+    last = ts.iloc[-1]
+    out: dict[str, float] = {}
+    for p in results.platforms:
+        out[f"share.{p}"] = last[f"share.{p}"]
+    for p in results.platforms:
+        out[f"presence.{p}"] = last[f"presence.{p}"]
+    for col in ("share_multihoming", "mean_platforms", "n_active", "n_dark"):
+        out[col] = last[col]
+    out["disruptions_total"] = float(results.arrays["disruptions"].sum())
+    out["bans_total"] = float(results.arrays["bans"].sum())
+    a = results.arrays
+    k0 = int(np.argmax(a["primary"][0]))
+    by_type = a["primary_by_type"][-1]
+    n_by_type = by_type.sum(axis=1)
+    for c, name in enumerate(results.crime_types):
+        share = by_type[c, k0] / n_by_type[c] if n_by_type[c] else np.nan
+        out[f"share.{results.platforms[k0]}.{name}"] = share
+    for col in results.metrics:
+        values = ts[col].dropna()
+        out[col] = values.iloc[-1] if len(values) else np.nan
+    return pd.Series(out, dtype=float)
+
+
+def write_run_files(results: Results, folder: str | Path, *, figures: bool = True) -> list[str]:
+    """Write one run's tables (and figures) into an existing folder.
+
+    Files: ``timeseries.parquet/.csv``, ``by_crime_type.parquet/.csv``, ``flows.csv``,
+    ``events.parquet/.csv``, ``shock_log.csv``, ``summary.csv``; with ``figures``:
+    ``shares.png``, ``flows.png`` and, when the run holds fragmentation measures,
+    ``fragmentation.png``.
+
+    Parameters
+    ----------
+    results : Results
+        A finished run.
+    folder : str or pathlib.Path
+        An existing folder.
+    figures : bool
+        Also write the PNG figures.
+
+    Returns
+    -------
+    list of str
+        The file names written.
+    """
+    folder = Path(folder)
+    both = ("parquet", "csv")
+    names = _write_frame(results.timeseries, folder, "timeseries", both)
+    names += _write_frame(results.by_crime_type.set_index("step"), folder, "by_crime_type", both)
+    names += _write_frame(results.flows, folder, "flows", ("csv",))
+    names += _write_frame(results.events.set_index("step"), folder, "events", both)
+    shock_log = pd.DataFrame(results.shock_log, columns=["step", "shock", "kind", "platform"])
+    names += _write_frame(shock_log.set_index("step"), folder, "shock_log", ("csv",))
+    names += _write_frame(summary_table(results), folder, "summary", ("csv",))
+    if figures:
+        names.append(save_figure(plot_shares(results), folder / "shares.png").name)
+        names.append(save_figure(plot_flows(results), folder / "flows.png").name)
+        if fragmentation_columns(results):
+            names.append(
+                save_figure(plot_fragmentation(results), folder / "fragmentation.png").name
+            )
+    return names
+
+
+def environment() -> dict[str, Any]:
+    """Versions and source of the software that produced a result (for ``metadata.json``)."""
+    return {
+        "package_version": migration_sim.__version__,
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def provenance(
+    config: Config,
+    *,
+    source: str,
+    seed: int,
+    runs: Sequence[Results],
+    started: datetime,
+    finished: datetime,
+    command: Sequence[str],
+) -> dict[str, Any]:
+    """Metadata of a run or a set of replicates (the content of ``metadata.json``).
+
+    Parameters
+    ----------
+    config : Config
+        The resolved scenario that was run.
+    source : str
+        Where the scenario came from (a file path or ``builtin:<name>``).
+    seed : int
+        The master seed.
+    runs : sequence of Results
+        The runs (one, or the replicates in order).
+    started, finished : datetime.datetime
+        Wall-clock start and end (timezone-aware).
+    command : sequence of str
+        The command line.
+
+    Returns
+    -------
+    dict
+        ``scenario_source``, ``scenario`` (resolved), ``seed``, ``replicates``,
+        ``replicate_seeds`` (entropy and spawn key of each run), ``steps``, ``step_unit``,
+        ``shock_steps``, ``started``, ``finished``, ``elapsed_seconds``, ``command`` and the
+        entries of :func:`environment`.
+    """
+    return {
+        "scenario_source": source,
+        "scenario": config.to_dict(),
+        "seed": seed,
+        "replicates": len(runs),
+        "replicate_seeds": [r.seed for r in runs],
+        "steps": runs[0].n_steps,
+        "step_unit": config.run.step_unit,
+        "shock_steps": runs[0].shock_steps,
+        "started": started.isoformat(),
+        "finished": finished.isoformat(),
+        "elapsed_seconds": round((finished - started).total_seconds(), 3),
+        "command": list(command),
+        **environment(),
+    }
+
+
+def write_run(
+    dest: str | Path,
+    runs: Results | Sequence[Results],
+    *,
+    metadata: Mapping[str, Any],
+    config: Config,
+    force: bool = False,
+) -> Path:
+    """Write a complete results folder for one run or for replicates, atomically.
+
+    One run: its files (see :func:`write_run_files`) at the top level. Replicates: one
+    subfolder ``rep_000``, ``rep_001``, ... per replicate (tables only), plus at the top level
+    ``timeseries.parquet/.csv`` (all replicates, with a ``replicate`` column),
+    ``replicates.csv`` (one row of final outcomes per replicate, with its seed) and
+    ``shares.png`` (median and 10-90% band). Both hold ``scenario.toml``, ``metadata.json``
+    and, last, ``COMPLETE``.
+
+    Parameters
+    ----------
+    dest : str or pathlib.Path
+        The results folder to create.
+    runs : Results or sequence of Results
+        A single run, or replicates (a sequence, even of one).
+    metadata : mapping
+        Provenance (see :func:`provenance`); the list of files is added.
+    config : Config
+        The resolved scenario, written as ``scenario.toml``.
+    force : bool
+        Replace ``dest`` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        ``dest``.
+    """
+    dest = Path(dest)
+    with staged_folder(dest, force=force) as tmp:
+        if isinstance(runs, Results):
+            files = write_run_files(runs, tmp)
+        else:
+            files = []
+            for r, res in enumerate(runs):
+                sub = f"rep_{r:03d}"
+                (tmp / sub).mkdir()
+                files += [f"{sub}/{n}" for n in write_run_files(res, tmp / sub, figures=False)]
+            combined = (
+                pd.concat([res.timeseries.assign(replicate=r) for r, res in enumerate(runs)])
+                .set_index("replicate", append=True)
+                .reorder_levels(["replicate", "step"])
+            )
+            files += _write_frame(combined, tmp, "timeseries", ("parquet", "csv"))
+            table = pd.DataFrame([final_outcomes(res) for res in runs])
+            table.insert(0, "seed_spawn_key", [str(res.seed["spawn_key"]) for res in runs])
+            table.index.name = "replicate"
+            files += _write_frame(table, tmp, "replicates", ("csv",))
+            files.append(save_figure(plot_share_bands(list(runs)), tmp / "shares.png").name)
+        save_scenario(config, tmp / "scenario.toml", comment=_scenario_comment(metadata))
+        files.append("scenario.toml")
+        meta = {**metadata, "files": sorted([*files, "metadata.json", COMPLETE])}
+        atomic_write_text(tmp / "metadata.json", to_json(meta) + "\n")
+    return dest
+
+
+def write_comparison(
+    dest: str | Path,
+    runs: Mapping[str, Results],
+    *,
+    configs: Mapping[str, Config],
+    metadata: Mapping[str, Any],
+    force: bool = False,
+) -> Path:
+    """Write a comparison folder for scenarios run with the same seed, atomically.
+
+    Files: ``comparison.csv`` (one row per outcome of :func:`final_outcomes`, one column per
+    scenario, then ``diff.<label>`` = that scenario minus the first), ``timeseries.parquet/.csv``
+    (all scenarios, with a ``scenario`` column), ``shares.png`` (one panel per scenario),
+    ``scenarios/<label>.toml`` (each resolved scenario), ``metadata.json`` and ``COMPLETE``.
+
+    Parameters
+    ----------
+    dest : str or pathlib.Path
+        The comparison folder to create.
+    runs : mapping of label to Results
+        The runs, the reference (first) scenario first.
+    configs : mapping of label to Config
+        The resolved scenarios.
+    metadata : mapping
+        Provenance; the list of files is added.
+    force : bool
+        Replace ``dest`` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        ``dest``.
+    """
+    dest = Path(dest)
+    table = comparison_table(runs)
+    with staged_folder(dest, force=force) as tmp:
+        files = _write_frame(table, tmp, "comparison", ("csv",))
+        combined = (
+            pd.concat([res.timeseries.assign(scenario=label) for label, res in runs.items()])
+            .set_index("scenario", append=True)
+            .reorder_levels(["scenario", "step"])
+        )
+        files += _write_frame(combined, tmp, "timeseries", ("parquet", "csv"))
+        files.append(save_figure(plot_compare(runs), tmp / "shares.png").name)
+        (tmp / "scenarios").mkdir()
+        for label, cfg in configs.items():
+            save_scenario(cfg, tmp / "scenarios" / f"{label}.toml", comment=f"scenario {label}")
+            files.append(f"scenarios/{label}.toml")
+        meta = {**metadata, "files": sorted([*files, "metadata.json", COMPLETE])}
+        atomic_write_text(tmp / "metadata.json", to_json(meta) + "\n")
+    return dest
+
+
+def comparison_table(runs: Mapping[str, Results]) -> pd.DataFrame:
+    """Final outcomes side by side, one column per scenario, then differences to the first.
+
+    Parameters
+    ----------
+    runs : mapping of label to Results
+        The reference scenario first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``outcome``; columns: the labels, then ``diff.<label>`` for every other label.
+    """
+    if not runs:
+        raise ValueError("runs is empty: give at least one scenario")
+    table = pd.DataFrame({label: final_outcomes(res) for label, res in runs.items()})
+    table.index.name = "outcome"
+    labels = list(runs)
+    for label in labels[1:]:
+        table[f"diff.{label}"] = table[label] - table[labels[0]]
+    return table
+
+
+def _scenario_comment(metadata: Mapping[str, Any]) -> str:
+    return (
+        f"Resolved scenario from {metadata.get('scenario_source', '?')}, written by "
+        f"migration_sim {migration_sim.__version__}.\n"
+        "Every parameter is listed; load it with migration_sim.load_scenario or run it with "
+        "migration-sim run."
+    )
