@@ -51,21 +51,27 @@ def main() -> None:
     setup, stepping = time_model(big, "vectorised", args.steps)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fast_per = stepping / (args.groups * args.steps)
-    print(f"vectorised: {args.groups} groups x {args.steps} steps: setup {setup:.2f} s "
-          f"(network, population, calibration, warm-up), steps {stepping:.2f} s, "
-          f"total {setup + stepping:.2f} s; {fast_per * 1e9:.1f} ns per agent-step; "
-          f"peak RSS {peak_mb:.0f} MB")
+    print(
+        f"vectorised: {args.groups} groups x {args.steps} steps: setup {setup:.2f} s "
+        f"(network, population, calibration, warm-up), steps {stepping:.2f} s, "
+        f"total {setup + stepping:.2f} s; {fast_per * 1e9:.1f} ns per agent-step; "
+        f"peak RSS {peak_mb:.0f} MB"
+    )
 
     small = ten_platform_config(args.ref_groups, args.ref_steps, **{"run.warmup_steps": 0})
     _, fast_small = time_model(small, "vectorised", args.ref_steps)
     _, ref_small = time_model(small, "reference", args.ref_steps)
     ref_per = ref_small / (args.ref_groups * args.ref_steps)
     small_per = fast_small / (args.ref_groups * args.ref_steps)
-    print(f"reference:  {args.ref_groups} groups x {args.ref_steps} steps: {ref_small:.2f} s; "
-          f"{ref_per * 1e6:.1f} us per agent-step")
+    print(
+        f"reference:  {args.ref_groups} groups x {args.ref_steps} steps: {ref_small:.2f} s; "
+        f"{ref_per * 1e6:.1f} us per agent-step"
+    )
     print(f"vectorised at {args.ref_groups} groups: {small_per * 1e9:.0f} ns per agent-step")
-    print(f"RATIO reference / vectorised per agent-step: {ref_per / fast_per:.0f}x at scale, "
-          f"{ref_per / small_per:.0f}x at the same size")
+    print(
+        f"RATIO reference / vectorised per agent-step: {ref_per / fast_per:.0f}x at scale, "
+        f"{ref_per / small_per:.0f}x at the same size"
+    )
 
 
 if __name__ == "__main__":

@@ -27,16 +27,16 @@ from migration_sim.sweep_store import SweepStore
 
 
 def busy_run(config, *, seed, steps=None):
-    """CPU-bound stand-in for the model: ~2.5 ms of numpy work per step, 70 columns."""
+    """CPU-bound stand-in for the model: elementwise numpy work per step, 70 columns."""
 
     class Result:
         pass
 
     rng = np.random.default_rng(seed)
     steps = steps or 100
-    a = rng.random((200, 200))
+    x = rng.random(40_000)
     for _ in range(steps):
-        a = np.tanh(a @ a.T / 200.0)
+        x = np.sin(x * 3.0) ** 2 + np.sqrt(x + 1.0) - 1.0
     res = Result()
     res.timeseries = pd.DataFrame(
         rng.random((steps + 1, 70)) * config["choice.beta"],

@@ -8,8 +8,17 @@ from migration_sim.config import Config, ConfigError, default_config
 def test_defaults_validate_and_catalogue_is_complete():
     cfg = default_config()
     names = cfg.platform_names
-    for required in ("Telegram", "Signal", "Session", "SimpleX", "Matrix", "Jabber", "Tox",
-                     "Discord", "WhatsApp"):
+    for required in (
+        "Telegram",
+        "Signal",
+        "Session",
+        "SimpleX",
+        "Matrix",
+        "Jabber",
+        "Tox",
+        "Discord",
+        "WhatsApp",
+    ):
         assert required in names
     assert math.isclose(sum(p.initial_share for p in cfg.platforms), 1.0)
     assert {"csam", "weapons", "drugs", "fraud", "ransomware"} <= set(cfg.crime_type_names)
@@ -86,7 +95,12 @@ def test_parameter_reference_is_up_to_date():
     doc = (Path(__file__).parents[1] / "docs" / "parameters.md").read_text()
     assert doc == parameters_markdown(), "regenerate: python -m migration_sim.paramdoc"
     # every section key appears in the reference
-    flat = flatten({k: v for k, v in default_config().to_dict().items()
-                    if k not in ("platforms", "crime_types", "shocks")})
+    flat = flatten(
+        {
+            k: v
+            for k, v in default_config().to_dict().items()
+            if k not in ("platforms", "crime_types", "shocks")
+        }
+    )
     for key in flat:
         assert f"`{key}`" in doc, key

@@ -6,8 +6,16 @@ from hypothesis import strategies as st
 from migration_sim import kernels
 from migration_sim.kernels import UtilityWeights
 
-W = UtilityWeights(reach=1.0, network=0.0, popularity=0.0, risk=2.0, switch=0.0, usability=1.0,
-                   beta=1.7, margin=0.3)
+W = UtilityWeights(
+    reach=1.0,
+    network=0.0,
+    popularity=0.0,
+    risk=2.0,
+    switch=0.0,
+    usability=1.0,
+    beta=1.7,
+    margin=0.3,
+)
 
 
 def test_logit_matches_analytical_probabilities():
@@ -24,8 +32,18 @@ def test_logit_matches_analytical_probabilities():
     u = (np.arange(n) + 0.5) / n
     ones = np.ones(n)
     v, v0 = kernels.utilities(
-        np.zeros((n, k), bool), np.repeat(risk, n, 0), np.zeros((n, k)), 0.8 * ones,
-        0.6 * ones, 0.9 * ones, 0.4 * ones, reach, usability, np.zeros(k), np.zeros(k), W,
+        np.zeros((n, k), bool),
+        np.repeat(risk, n, 0),
+        np.zeros((n, k)),
+        0.8 * ones,
+        0.6 * ones,
+        0.9 * ones,
+        0.4 * ones,
+        reach,
+        usability,
+        np.zeros(k),
+        np.zeros(k),
+        W,
     )
     primary, member = kernels.choose_platforms(
         np.zeros((n, k), bool), v, v0, np.ones(k, bool), 1, W, np.column_stack([u, u, u])
@@ -66,7 +84,9 @@ def test_choice_invariants(n, k, max_platforms, seed):
     v0 = rng.normal(size=(n, k))
     v = v0 - 1.0 * (~member)
     avail = rng.random(k) < 0.8
-    primary, new = kernels.choose_platforms(member, v, v0, avail, max_platforms, W, rng.random((n, 3)))
+    primary, new = kernels.choose_platforms(
+        member, v, v0, avail, max_platforms, W, rng.random((n, 3))
+    )
     assert (new.sum(axis=1) <= max_platforms).all()
     assert not new[:, ~avail].any()
     for i in range(n):
@@ -101,11 +121,14 @@ def test_risk_update_fixed_point_and_observed_term():
     risk = np.zeros((2, 2))
     news = np.zeros((2, 2))
     empty = np.empty(0, np.int64)
+    policy = kernels.policy_term(sev, e, 0.9, 1.0)
     for _ in range(400):
-        risk = kernels.update_risk(risk, sev, e, news, empty, empty, np.empty(0), 0.9, 1.0, 3.0, 1.0)
+        risk = kernels.update_risk(
+            risk, policy, news, empty, empty, empty, np.empty(0), 0.9, 3.0, 1.0
+        )
     assert np.allclose(risk, np.outer(sev, e))  # steady state R* = w_policy sev e
     bumped = kernels.update_risk(
-        risk, sev, e, news, np.array([1]), np.array([0]), np.array([0.5]), 0.9, 1.0, 3.0, 1.0
+        risk, policy, news, empty, np.array([1]), np.array([0]), np.array([0.5]), 0.9, 3.0, 1.0
     )
     assert bumped[1, 0] - risk[1, 0] == pytest.approx(0.1 * 3.0 * 0.5)
 
@@ -118,11 +141,11 @@ def test_news_spreads_through_contacts_and_fades():
     deg = np.array([1, 2, 1])
     news = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
     ret, spr = np.array([0.9, 0.9]), np.array([0.5, 0.5])
-    s1 = kernels.spread_news(news, adj, deg, ret, spr)
+    s1 = kernels.spread_news(news, adj, deg, ret, spr, np.array([0]))
     assert s1[0, 0] == pytest.approx(0.9)
     assert s1[1, 0] == pytest.approx(0.9 * 0.5 * 0.5)  # mean of contacts (1+0)/2, attenuated
     assert s1[2, 0] == 0.0  # two hops away: not yet
-    s2 = kernels.spread_news(s1, adj, deg, ret, spr)
+    s2 = kernels.spread_news(s1, adj, deg, ret, spr, np.array([0]))
     assert s2[2, 0] > 0.0 and (s2[:, 1] == 0).all()
 
 
@@ -135,6 +158,29 @@ def test_observed_enforcement_counts_contacts():
     g, p, share = kernels.observed_enforcement(adj, deg, np.array([1, 2]), np.array([1, 1]), 2)
     assert g.tolist() == [0] and p.tolist() == [1]
     assert share[0] == pytest.approx(2 / 3)
+
+
+def test_news_term_enters_risk_only_for_platforms_in_the_news():
+    sev = np.array([1.0])
+    e = np.array([0.0, 0.0])
+    news = np.array([[0.5, 0.0]])
+    empty = np.empty(0, np.int64)
+    policy = kernels.policy_term(sev, e, 0.8, 1.0)
+    out = kernels.update_risk(
+        np.zeros((1, 2)), policy, news, np.array([0]), empty, empty, np.empty(0), 0.8, 1.0, 2.0
+    )
+    assert out[0, 0] == pytest.approx(0.2 * 2.0 * 0.5) and out[0, 1] == 0.0
+
+
+def test_membership_codes_give_the_same_sums_as_products():
+    rng = np.random.default_rng(3)
+    member = rng.random((500, 11)) < 0.3
+    w = rng.random(11)
+    codes = kernels.membership_codes(member)
+    np.testing.assert_allclose(kernels.weighted_presence(member, codes, w), member @ w)
+    hist = kernels.presence_histogram(codes, np.zeros(500, np.int64), 1, 11)
+    assert np.array_equal(np.rint(hist @ kernels.code_bits(11))[0], member.sum(axis=0))
+    assert kernels.membership_codes(np.zeros((3, 17), bool)) is None
 
 
 def test_calibrated_constants_reproduce_target_shares():

@@ -9,17 +9,27 @@ from migration_sim.config import ConfigError
 SMALL = {"groups.n_groups": 300, "run.steps": 30, "run.warmup_steps": 10}
 
 SHOCKS = [
-    {"kind": "salience", "name": "arrest", "start": 3, "platforms": ["Telegram"],
-     "magnitude": 0.8},
-    {"kind": "disclosure_change", "name": "policy", "start": 8, "platform": "Telegram",
-     "variant": "post_sep_2024"},
+    {"kind": "salience", "name": "arrest", "start": 3, "platforms": ["Telegram"], "magnitude": 0.8},
+    {
+        "kind": "disclosure_change",
+        "name": "policy",
+        "start": 8,
+        "platform": "Telegram",
+        "variant": "post_sep_2024",
+    },
 ]
 
 
 def test_vectorised_kernels_equal_reference_rule():
     """The per-group reference rule and the array kernels give identical choices."""
-    over = {**SMALL, "groups.n_groups": 300, "run.steps": 60, "enforcement.intensity": 0.05,
-            "choice.p_revise": 0.2, "shocks": SHOCKS}
+    over = {
+        **SMALL,
+        "groups.n_groups": 300,
+        "run.steps": 60,
+        "enforcement.intensity": 0.05,
+        "choice.p_revise": 0.2,
+        "shocks": SHOCKS,
+    }
     fast = MigrationModel(over, rng=11)
     ref = MigrationModel(over, rng=11, engine="reference")
     assert np.array_equal(fast.population.member, ref.population.member)  # after warm-up
@@ -35,8 +45,10 @@ def test_vectorised_kernels_equal_reference_rule():
     # the comparison exercised real dynamics: news, events and platform changes happened
     assert fast.results.arrays["disruptions"].sum() > 0
     assert fast.population.news.max() > 0
-    assert (fast.results.arrays["flows"][1:].sum(0) - np.diag(
-        np.diag(fast.results.arrays["flows"][1:].sum(0)))).sum() > 20
+    assert (
+        fast.results.arrays["flows"][1:].sum(0)
+        - np.diag(np.diag(fast.results.arrays["flows"][1:].sum(0)))
+    ).sum() > 20
 
 
 def test_same_seed_bit_identical_and_different_seed_differs():
@@ -78,8 +90,9 @@ def test_shares_sum_and_counts_are_consistent():
 
 @pytest.mark.parametrize("max_platforms", [1, 2, 4])
 def test_multihoming_limit_respected(max_platforms):
-    m = MigrationModel({**SMALL, "groups.max_platforms": max_platforms, "choice.p_revise": 0.5},
-                       rng=3)
+    m = MigrationModel(
+        {**SMALL, "groups.max_platforms": max_platforms, "choice.p_revise": 0.5}, rng=3
+    )
     for _ in range(20):
         m.step()
         counts = m.population.member.sum(axis=1)
@@ -125,8 +138,13 @@ def test_datacollector_and_time_unit():
 
 def test_shock_changes_nothing_before_its_step():
     base = ms.run(SMALL, seed=4).timeseries
-    shocked = ms.run({**SMALL, "shocks": [{"kind": "takedown", "name": "td", "start": 15,
-                                          "platform": "Telegram"}]}, seed=4).timeseries
+    shocked = ms.run(
+        {
+            **SMALL,
+            "shocks": [{"kind": "takedown", "name": "td", "start": 15, "platform": "Telegram"}],
+        },
+        seed=4,
+    ).timeseries
     assert base.iloc[:15].equals(shocked.iloc[:15])
     assert shocked["presence.Telegram"].iloc[15:].max() == 0.0
     assert base["presence.Telegram"].iloc[15] > 0.3

@@ -84,8 +84,13 @@ def test_load_graphml_and_edgelist(tmp_path):
     el = load_graph(tmp_path / "e.csv")
     assert from_networkx(el, 6).edges_u.size == 6
     m = MigrationModel(
-        {"groups.n_groups": 6, "network.mean_degree": 2, "network.path": str(tmp_path / "e.csv"),
-         "run.warmup_steps": 0, "groups.max_platforms": 3},
+        {
+            "groups.n_groups": 6,
+            "network.mean_degree": 2,
+            "network.path": str(tmp_path / "e.csv"),
+            "run.warmup_steps": 0,
+            "groups.max_platforms": 3,
+        },
         rng=1,
     )
     assert m.network.degree.tolist() == [2] * 6

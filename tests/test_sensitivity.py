@@ -100,7 +100,7 @@ def test_sensitivity_needs_every_design_point(tmp_path):
         outcomes=["final:y", "final:missing"],
         design=Design("morris", n=4),
     )
-    run_sweep(spec, tmp_path, run_fn=linear_run, workers=1, progress=False)
+    run_sweep(spec, tmp_path, run_fn=linear_run, workers=1, progress=False, fail_fast=None)
     sweep = load_sweep(tmp_path)
     with pytest.raises(SensitivityError, match="'final:y' has no value at 16 of 16"):
         morris_indices(sweep, "final:y")  # every run failed: 'final:missing' has no column

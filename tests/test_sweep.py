@@ -24,6 +24,7 @@ from migration_sim.sweep import (
     Design,
     Parameter,
     SweepSpec,
+    SweepError,
     SweepSpecError,
     load_summary,
     load_sweep_spec,
@@ -47,6 +48,9 @@ def grid_spec(**kw) -> SweepSpec:
         "seed": 11,
     }
     return SweepSpec(**(args | kw))
+
+
+FAILING = [Parameter("a", values=(0.0, 1.0)), Parameter("fail", values=(False, True))]
 
 
 def outcomes_only(summary: pd.DataFrame) -> pd.DataFrame:
@@ -264,7 +268,7 @@ def test_check_against_config_rejects_unknown_paths_and_bad_values():
         design=Design("random", n=2),
     )
     check_against_config(ok, base)
-    bad_path = SweepSpec(parameters=[Parameter("choice.betta", values=(1.0,))], outcomes=["final:y"])
+    bad_path = SweepSpec(parameters=[Parameter("choice.betta", values=(1.0,))], outcomes=["max:y"])
     with pytest.raises(SweepSpecError, match="parameters.'choice.betta'.*betta"):
         check_against_config(bad_path, base)
     bad_value = SweepSpec(
@@ -317,7 +321,7 @@ def test_summary_holds_every_run_with_direct_results(tmp_path):
 
 
 def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
-    spec = grid_spec(parameters=[Parameter("a", values=(0.0, 1.0)), Parameter("fail", values=(False, True))])
+    spec = grid_spec(parameters=FAILING)
     report = run_sweep(spec, tmp_path / "s", run_fn=fake_run, workers=1, progress=False)
     assert (report.n_ok, report.n_failed) == (6, 6)
     summary = load_summary(tmp_path / "s")
@@ -327,6 +331,16 @@ def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     assert failed["traceback"].str.contains("sweep_fakes.py").all()
     assert failed["final:y"].isna().all()
     assert (summary.loc[~summary["fail"], "status"] == "ok").all()
+
+
+def test_a_sweep_whose_first_runs_all_fail_stops_early(tmp_path):
+    spec = grid_spec(outcomes=["final:y", "final:typo"], replicates=10)
+    with pytest.raises(SweepError, match=r"first (\d+) runs all failed .*'final:typo' reads") as e:
+        run_sweep(spec, tmp_path, run_fn=fake_run, workers=1, progress=False, runs_per_task=3)
+    summary = load_summary(tmp_path)
+    assert len(summary) == 9 and (summary["status"] == "failed").all()
+    assert "first 9 runs" in str(e.value)
+    assert summary["error"].str.startswith("OutcomeError").all()
 
 
 def test_results_do_not_depend_on_workers_or_chunking(tmp_path):
@@ -395,7 +409,8 @@ def test_failed_runs_rerun_only_with_retry_failed(tmp_path, monkeypatch):
     assert summary.index.is_unique and len(summary) == 18
     assert (summary["status"] == "ok").all()
     run_sweep(spec, tmp_path / "clean", run_fn=fake_run, workers=1, progress=False)
-    pd.testing.assert_frame_equal(outcomes_only(summary), outcomes_only(load_summary(tmp_path / "clean")))
+    clean = load_summary(tmp_path / "clean")
+    pd.testing.assert_frame_equal(outcomes_only(summary), outcomes_only(clean))
 
 
 def test_folder_with_a_different_spec_is_refused_unless_forced(tmp_path):
@@ -431,7 +446,7 @@ def test_reproduce_run_matches_the_stored_outcomes(tmp_path):
 
 
 def test_progress_bar_reports_runs_and_failures_without_a_tty(tmp_path, capsys):
-    spec = grid_spec(parameters=[Parameter("a", values=(0.0, 1.0)), Parameter("fail", values=(False, True))])
+    spec = grid_spec(parameters=FAILING)
     run_sweep(spec, tmp_path, run_fn=fake_run, workers=1, progress=True)
     err = capsys.readouterr().err
     assert "12/12" in err and "failed=6" in err and "run/s" in err
@@ -542,7 +557,7 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
     spec_path.write_text(spec_path.read_text().replace("replicates = 2", "replicates = 3"))
     assert cli_main(["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]) == 1
     assert "differs in: replicates" in capsys.readouterr().err
-    bad = write(tmp_path, 'outcomes = ["final:y"]\n[parameters]\na = {range = [2, 1]}\n', "bad.toml")
+    bad = write(tmp_path, 'outcomes = ["final:y"]\n[parameters]\na = {range = [2, 1]}', "b.toml")
     assert cli_main(["sweep", str(bad), "--out", str(tmp_path / "b")]) == 2
     assert "'a'.range = [2, 1] is empty" in capsys.readouterr().err
 
@@ -632,3 +647,21 @@ def test_ema_model_runs_the_real_model():
     out = f(seed=2, groups__n_groups=200, choice__beta=2.0)
     res = migration_sim.run({"groups.n_groups": 200, "choice.beta": 2.0}, seed=2, steps=6)
     assert out == {"tg": res.timeseries["share.Telegram"].iloc[-1]}
+
+
+def test_canonical_telegram_sobol_sweep_runs_on_its_scenario(tmp_path):
+    """The experiments/ sweep validates against its scenario; a 7-run miniature completes."""
+    from migration_sim.scenario import load_scenario
+
+    spec = load_sweep_spec(TESTS.parent / "experiments" / "sweep_telegram_sobol.toml")
+    check_against_config(spec, load_scenario(spec.scenario))
+    assert spec.n_runs == 64 * (4 + 2)
+    mini = SweepSpec.from_dict(
+        spec.to_dict()
+        | {"design": {"method": "sobol", "n": 1}, "steps": 95, "fixed": TINY, "name": "mini"}
+    )
+    report = run_sweep(mini, tmp_path, workers=1, progress=False)
+    summary = load_summary(tmp_path)
+    assert report.n_ok == 6, summary["error"].dropna().tolist()
+    assert summary[[o.name for o in mini.parsed_outcomes]].notna().all().all()
+    assert json.loads((tmp_path / "sweep.json").read_text())["base_config"]["shocks"]

@@ -229,11 +229,15 @@ def _stamp(now: datetime) -> str:
     return now.strftime("%Y%m%d-%H%M%S")
 
 
+def _number(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 and float(v).is_integer() else f"{v:.3f}"
+
+
 def _print_table(table: pd.DataFrame) -> None:
     share_rows = [i for i in table.index if str(i).startswith("share.") and str(i).count(".") == 1]
     hidden = [i for i in share_rows if table.loc[i].abs().max() < _PRINT_MIN_SHARE]
     shown = table.drop(index=hidden)
-    print(shown.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(shown.to_string(float_format=_number))
     if hidden:
         names = ", ".join(str(i).removeprefix("share.") for i in hidden)
         print(f"(primary share below {_PRINT_MIN_SHARE:.1%} throughout, not shown: {names})")

@@ -5,7 +5,8 @@ The main ``migration-sim`` parser calls :func:`add_subcommands`; each subcommand
 two subcommands on their own.
 
 Exit codes: 0 done (the sweep may hold failed runs, reported on stderr), 1 the sweep stopped
-(a worker died; rerun to resume) or a folder problem, 2 an invalid spec or request.
+(a worker died, every run failed; rerun to resume) or a folder problem, 2 an invalid spec or
+request, 130 interrupted (completed runs are saved).
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _fail("sweep", exc, 2)
     except (SweepError, SweepStoreError) as exc:
         return _fail("sweep", exc, 1)
+    except KeyboardInterrupt:
+        print("migration-sim sweep: interrupted; completed runs are saved", file=sys.stderr)
+        return 130
     summary = report.summary()
     failed = int((summary["status"] != "ok").sum()) if not summary.empty else 0
     print(

@@ -258,8 +258,8 @@ class CriminalGroup(mesa.Agent):
 
             lam = 1.0 - p.risk.memory
             r = float(self._pop.risk[i, k]) * p.risk.memory
-            r += (lam * p.risk.w_policy) * (self.severity * float(m.exposure_k[k]))
-            if p.risk.w_news:
+            r += self.severity * ((lam * p.risk.w_policy) * float(m.exposure_k[k]))  # policy
+            if p.risk.w_news and in_news[k]:
                 r += (lam * p.risk.w_news) * s_new
             if k in observed and p.risk.w_observed:
                 r += (lam * p.risk.w_observed) * observed[k]

@@ -12,6 +12,7 @@ The equations are written out in ``docs/model.md`` exactly as computed here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,12 +24,58 @@ __all__ = [
     "first_event",
     "spread_news",
     "update_risk",
+    "policy_term",
     "observed_enforcement",
     "contact_share",
     "utilities",
     "choose_platforms",
     "calibrate_constants",
+    "membership_codes",
+    "code_bits",
+    "weighted_presence",
+    "presence_histogram",
 ]
+
+#: Above this many platforms presence rows are not packed into integer codes.
+MAX_CODE_PLATFORMS = 16
+
+
+def membership_codes(member: np.ndarray) -> np.ndarray | None:
+    """Pack each presence row into an integer code (bit k = platform k), or None if K > 16.
+
+    Codes turn per-group sums over platforms into one table lookup and per-platform counts into
+    one ``bincount``. Complexity: O(N K / 8).
+    """
+    k = member.shape[1]
+    if k > MAX_CODE_PLATFORMS:
+        return None
+    codes = np.zeros(member.shape[0], np.int64)
+    for j in range(k):
+        codes |= member[:, j].astype(np.int64) << j
+    return codes
+
+
+@lru_cache(maxsize=8)
+def code_bits(n_platforms: int) -> np.ndarray:
+    """(2**K, K) float matrix: row c holds the bits of code c (read-only)."""
+    c = np.arange(2**n_platforms)[:, None]
+    bits = ((c >> np.arange(n_platforms)[None, :]) & 1).astype(np.float64)
+    bits.flags.writeable = False
+    return bits
+
+
+def weighted_presence(
+    member: np.ndarray, codes: np.ndarray | None, weights: np.ndarray
+) -> np.ndarray:
+    """``sum_k m_ik w_k`` for every group: a table lookup with codes, a product without."""
+    if codes is None:
+        return member.astype(np.float64) @ weights
+    return (code_bits(member.shape[1]) @ weights)[codes]
+
+
+def presence_histogram(codes: np.ndarray, labels: np.ndarray, n_labels: int, k: int) -> np.ndarray:
+    """Count groups per (label, code): an (n_labels, 2**K) histogram from one bincount."""
+    return np.bincount(labels * (1 << k) + codes, minlength=n_labels << k).reshape(n_labels, -1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +115,7 @@ def first_event(
     reach_need: np.ndarray,
     reach: np.ndarray,
     u: np.ndarray,
+    codes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw at most one event per group over its platforms, by competing risks.
 
@@ -77,22 +125,23 @@ def first_event(
     ``h_ik / H_i`` (the first event of competing exponential clocks). One uniform per group
     decides both: an event if ``u_i < p_i``, and the platform by inverse CDF at ``u_i / p_i``.
 
-    Complexity: O(N K) for the totals, O(n_events K) for the platforms.
+    ``codes`` (from :func:`membership_codes`) make the totals O(N) table lookups.
+    Complexity: O(N K) without codes, O(N + 2**K K) with them; O(n_events K) for the platforms.
 
     Returns
     -------
     groups, platforms : numpy.ndarray
         Indices of the groups with an event and the platform of each (int64).
     """
-    mf = member.astype(np.float64)
     total = (group_weight * 0.5) * (
-        size01 * (mf @ platform_weight) + reach_need * (mf @ (platform_weight * reach))
+        size01 * weighted_presence(member, codes, platform_weight)
+        + reach_need * weighted_presence(member, codes, platform_weight * reach)
     )
     p_event = -np.expm1(-total)
     hit = np.flatnonzero(u < p_event)
     if hit.size == 0:
         return hit, hit.copy()
-    h = mf[hit] * platform_weight * (size01[hit, None] + reach[None, :] * reach_need[hit, None])
+    h = member[hit] * platform_weight * (size01[hit, None] + reach[None, :] * reach_need[hit, None])
     h *= (group_weight[hit] * 0.5)[:, None]
     cum = np.cumsum(h, axis=1)
     w = (u[hit] / p_event[hit]) * cum[:, -1]
@@ -106,17 +155,18 @@ def spread_news(
     degree: np.ndarray,
     retention: np.ndarray,
     spread: np.ndarray,
+    cols: np.ndarray,
 ) -> np.ndarray:
     """Advance news salience one step (returns a new array).
 
     ``S'_ik = retention_k * max(S_ik, spread_k * mean_{j in contacts(i)} S_jk)``: news reaches
     a group through its contacts, attenuated by ``spread_k``, and fades by ``retention_k`` per
     step (both per platform, shape (K,)).
-    Only platforms with some salience are touched; values below 1e-9 are set to 0.
-    Complexity: O(nnz(A) * K_active) with K_active the platforms in the news.
+    Only the platforms ``cols`` (those with some salience) are updated; every other column
+    must be 0 and stays 0. Values below 1e-9 are set to 0.
+    Complexity: O(nnz(A) * len(cols)).
     """
-    out = news * retention
-    cols = np.flatnonzero(news.max(axis=0) > 0.0)
+    out = news.copy()
     if cols.size == 0:
         return out
     inv_deg = np.divide(1.0, degree, out=np.zeros(degree.size), where=degree > 0)
@@ -127,31 +177,44 @@ def spread_news(
     return out
 
 
+def policy_term(
+    severity: np.ndarray, exposure_k: np.ndarray, memory: float, w_policy: float
+) -> np.ndarray:
+    """The policy part of the risk update, ``sev_i * ((1 - memory) * w_policy * e_k)``, (N, K).
+
+    It changes only when a platform's exposure changes, so the model caches it.
+    """
+    return severity[:, None] * (((1.0 - memory) * w_policy) * exposure_k)[None, :]
+
+
 def update_risk(
     risk: np.ndarray,
-    severity: np.ndarray,
-    exposure_k: np.ndarray,
+    policy: np.ndarray,
     news: np.ndarray,
+    news_cols: np.ndarray,
     observed_groups: np.ndarray,
     observed_platforms: np.ndarray,
     observed_share: np.ndarray,
     memory: float,
-    w_policy: float,
     w_observed: float,
     w_news: float,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Perceived risk after one step (returns a new array).
+    """Perceived risk after one step.
 
-    ``R'_ik = memory * R_ik + (1 - memory) * (w_policy * sev_i * e_k + w_observed * O_ik
-    + w_news * S_ik)``, where ``O_ik`` is the share of i's contacts disrupted on platform k this
-    step. ``O`` is passed sparsely as (group, platform, share) triples, unique pairs.
+    ``R'_ik = memory * R_ik + sev_i * ((1 - memory) * w_policy * e_k)
+    + (1 - memory) * w_news * S_ik + (1 - memory) * w_observed * O_ik``, added in this order;
+    the second term is ``policy`` (see :func:`policy_term`). ``O_ik`` is the share of i's
+    contacts disrupted on platform k this step, passed sparsely as (group, platform, share)
+    triples with unique pairs; ``S`` is read only in ``news_cols`` (0 elsewhere). With
+    ``out`` (which may be ``risk`` itself) the update is written there without temporaries.
     Complexity: O(N K).
     """
     lam = 1.0 - memory
-    out = risk * memory
-    out += (lam * w_policy) * np.outer(severity, exposure_k)
-    if w_news:
-        out += (lam * w_news) * news
+    out = np.multiply(risk, memory, out=out)
+    out += policy
+    if w_news and news_cols.size:
+        out[:, news_cols] += (lam * w_news) * news[:, news_cols]
     if observed_groups.size and w_observed:
         out[observed_groups, observed_platforms] += (lam * w_observed) * observed_share
     return out
@@ -199,13 +262,27 @@ def contact_share(
     """Share of each listed group's active contacts present on each platform.
 
     ``L_ik = #{j in contacts(i) : j active and on k} / #{j in contacts(i) : j active}``, 0 for a
-    group without active contacts. Complexity: O(sum of the rows' degrees * K).
+    group without active contacts. Only the listed rows' contacts are touched.
+    Complexity: O(sum of the rows' degrees * K).
     """
-    sub = adjacency[rows]
-    counts = sub @ member.astype(np.float64)
-    n_active = sub @ active.astype(np.float64)
+    indptr, indices = adjacency.indptr, adjacency.indices
+    starts, ends = indptr[rows], indptr[rows + 1]
+    counts = ends - starts
+    nbrs = indices[np.repeat(starts, counts) + _ranges(counts)]
+    on_counts = _segment_sum(member[nbrs].astype(np.float64), counts)
+    n_active = _segment_sum(active[nbrs].astype(np.float64)[:, None], counts)[:, 0]
     inv = np.divide(1.0, n_active, out=np.zeros(n_active.size), where=n_active > 0)
-    return counts * inv[:, None]
+    return on_counts * inv[:, None]
+
+
+def _segment_sum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Sum consecutive runs of rows of ``values`` (n, K); run r has ``counts[r]`` rows."""
+    out = np.zeros((counts.size, values.shape[1]))
+    nonempty = counts > 0
+    if nonempty.any():
+        first = (np.cumsum(counts) - counts)[nonempty]
+        out[nonempty] = np.add.reduceat(values, first, axis=0)
+    return out
 
 
 def utilities(

@@ -166,16 +166,14 @@ class MigrationModel(mesa.Model):
         self.displaced = np.zeros(self.population.n, dtype=bool)
         self.news_retention = np.full(self.n_platforms, cfg.risk.news_retention)
         self.news_spread = np.full(self.n_platforms, cfg.risk.news_spread)
+        self.in_news = np.zeros(self.n_platforms, dtype=bool)  # platforms with any salience
+        self._policy_cache: tuple[np.ndarray, np.ndarray] | None = None
         self.shocks = build_shocks(cfg)
         self.shock_log: list[dict[str, Any]] = []
         self._events = (np.empty(0, np.int64), np.empty(0, np.int64))
         self._bans = np.empty(0, np.int64)
         self._primary_before = self.population.primary.copy()
         self._active_before = self.population.active.copy()
-        # (C, N) one-hot of crime types: presence by type is one small matrix product
-        n_types = len(cfg.crime_types)
-        self._type_onehot_t = np.zeros((n_types, self.population.n), np.float32)
-        self._type_onehot_t[self.population.crime_type, np.arange(self.population.n)] = 1.0
         self.recorder = Recorder(self.n_platforms, len(self.crime_type_names), cfg.run.steps)
         self._agents: dict[int, CriminalGroup] = {}
         if self.population.n <= EAGER_AGENT_LIMIT or engine == "reference":
@@ -183,9 +181,9 @@ class MigrationModel(mesa.Model):
                 self.group(i)
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "n_active": lambda m: int(m.population.active.sum()),
+                "n_active": lambda m: int(m.recorder.latest("n_active")),
                 **{
-                    f"share.{name}": (lambda m, k=k: m.current_share(k))
+                    f"share.{name}": (lambda m, k=k: m.recorded_share(k))
                     for k, name in enumerate(self.platform_names)
                 },
             }
@@ -300,11 +298,10 @@ class MigrationModel(mesa.Model):
             )
         self.popularity = self._popularity()
 
-    def current_share(self, k: int) -> float:
-        """Share of active groups whose primary platform is ``k`` right now."""
-        pop = self.population
-        n_active = int(pop.active.sum())
-        return float(np.count_nonzero(pop.primary == k) / n_active) if n_active else 0.0
+    def recorded_share(self, k: int) -> float:
+        """Share of active groups with primary platform ``k`` at the last recorded step."""
+        n_active = int(self.recorder.latest("n_active"))
+        return float(self.recorder.latest("primary")[k] / n_active) if n_active else 0.0
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -350,6 +347,7 @@ class MigrationModel(mesa.Model):
             pop.reach_need,
             self.platform.reach,
             u,
+            kernels.membership_codes(pop.member),
         )
         self._events = (hit, plat)
         self.recorder.log_events(t, "disruption", hit, plat, pop.crime_type)
@@ -377,6 +375,7 @@ class MigrationModel(mesa.Model):
             pop.reach_need,
             self.platform.reach,
             u[:, 0],
+            kernels.membership_codes(pop.member),
         )
         if hit.size == 0:
             return
@@ -399,25 +398,43 @@ class MigrationModel(mesa.Model):
         obs = kernels.observed_enforcement(
             self.network.adjacency, self.network.degree, hit, plat, self.n_platforms
         )
-        pop.news = kernels.spread_news(
-            pop.news,
-            self.network.adjacency,
-            self.network.degree,
-            self.news_retention,
-            self.news_spread,
-        )
-        severity = self.type_priority[pop.crime_type]
+        cols = np.flatnonzero(self.in_news)
+        if cols.size:
+            pop.news = kernels.spread_news(
+                pop.news,
+                self.network.adjacency,
+                self.network.degree,
+                self.news_retention,
+                self.news_spread,
+                cols,
+            )
         pop.risk = kernels.update_risk(
             pop.risk,
-            severity,
-            self.exposure_k,
+            self._policy_term(),
             pop.news,
+            cols,
             *obs,
             r.memory,
-            r.w_policy,
             r.w_observed,
             r.w_news,
+            out=pop.risk,
         )
+        self._refresh_news_platforms()
+
+    def _policy_term(self) -> np.ndarray:
+        """The cached policy part of the risk update, rebuilt when exposure changes."""
+        if self._policy_cache is None or not np.array_equal(self._policy_cache[0], self.exposure_k):
+            r = self.params.risk
+            severity = self.type_priority[self.population.crime_type]
+            term = kernels.policy_term(severity, self.exposure_k, r.memory, r.w_policy)
+            self._policy_cache = (self.exposure_k.copy(), term)
+        return self._policy_cache[1]
+
+    def _refresh_news_platforms(self) -> None:
+        """Forget platforms whose news salience has faded to 0 everywhere."""
+        cols = np.flatnonzero(self.in_news)
+        if cols.size:
+            self.in_news[cols] = self.population.news[:, cols].max(axis=0) > 0.0
 
     def _perceive_reference(self, hit: np.ndarray, plat: np.ndarray) -> None:
         pop = self.population
@@ -425,7 +442,7 @@ class MigrationModel(mesa.Model):
         for g, k in zip(hit.tolist(), plat.tolist(), strict=True):
             disrupted_on.setdefault(g, []).append(k)
         news_before = pop.news.copy()
-        in_news = [bool(x) for x in (news_before.max(axis=0) > 0.0)]
+        in_news = [bool(x) for x in self.in_news]
         rows = []
         for i in range(pop.n):
             agent = self.group(i)
@@ -438,6 +455,7 @@ class MigrationModel(mesa.Model):
             rows.append(agent.perceive(observed, news_before, in_news))
         pop.news = np.array([r[0] for r in rows]).reshape(pop.news.shape)
         pop.risk = np.array([r[1] for r in rows]).reshape(pop.risk.shape)
+        self._refresh_news_platforms()
 
     def _choose(self, t: int) -> None:
         rng = self.streams["choice"]
@@ -483,22 +501,20 @@ class MigrationModel(mesa.Model):
         a = rec.arrays
         k = self.n_platforms
         n_active = int(pop.active.sum())
-        counts = pop.member.sum(axis=1)
-        a["n_active"][row] = n_active
-        a["n_dark"][row] = int(np.count_nonzero(pop.active & (pop.primary < 0)))
-        a["n_multihoming"][row] = int(np.count_nonzero(counts > 1))
-        a["n_memberships"][row] = int(counts.sum())
-        a["presence"][row] = pop.member.sum(axis=0)
-        has = pop.primary >= 0
-        a["primary"][row] = np.bincount(pop.primary[has], minlength=k)
         ct = pop.crime_type
         n_types = len(self.crime_type_names)
+        by_type, n_platforms_hist = self._presence_by_type()
+        a["n_active"][row] = n_active
+        a["n_dark"][row] = int(np.count_nonzero(pop.active & (pop.primary < 0)))
+        a["n_multihoming"][row] = int(n_platforms_hist[2:].sum())
+        a["n_memberships"][row] = int(n_platforms_hist @ np.arange(n_platforms_hist.size))
+        a["presence_by_type"][row] = by_type
+        a["presence"][row] = by_type.sum(axis=0)
+        has = pop.primary >= 0
         a["primary_by_type"][row] = np.bincount(
             ct[has] * k + pop.primary[has], minlength=n_types * k
         ).reshape(n_types, k)
-        a["presence_by_type"][row] = np.rint(
-            self._type_onehot_t @ pop.member.astype(np.float32)
-        ).astype(np.int64)
+        a["primary"][row] = a["primary_by_type"][row].sum(axis=0)
         if t > 0:
             was = self._active_before
             before = np.where(self._primary_before >= 0, self._primary_before, k)[was]
@@ -517,6 +533,28 @@ class MigrationModel(mesa.Model):
         self._events = (np.empty(0, np.int64), np.empty(0, np.int64))
         self._bans = np.empty(0, np.int64)
         self.datacollector.collect(self)
+
+    def _presence_by_type(self) -> tuple[np.ndarray, np.ndarray]:
+        """Presence counts per (crime type, platform) and the number of platforms per group.
+
+        With K <= 16 both come from one histogram of membership codes; otherwise from direct
+        sums. Returns the (C, K) int64 table and the histogram of platforms per group (entry j
+        = number of groups present on exactly j platforms).
+        """
+        pop = self.population
+        k, n_types = self.n_platforms, len(self.crime_type_names)
+        codes = kernels.membership_codes(pop.member)
+        if codes is None:
+            by_type = np.zeros((n_types, k), np.int64)
+            np.add.at(by_type, pop.crime_type, pop.member)
+            return by_type, np.bincount(pop.member.sum(axis=1), minlength=k + 1)
+        hist = kernels.presence_histogram(codes, pop.crime_type, n_types, k)
+        bits = kernels.code_bits(k)
+        by_type = np.rint(hist @ bits).astype(np.int64)
+        popcount = bits.sum(axis=1).astype(np.int64)
+        return by_type, np.bincount(popcount, weights=hist.sum(axis=0), minlength=k + 1).astype(
+            np.int64
+        )
 
     # ------------------------------------------------------------------ state changes
     def remove_groups(self, groups: np.ndarray, t: int) -> None:

@@ -52,7 +52,7 @@ def parameters_markdown() -> str:
     lines += [
         "## `[platforms]`",
         "",
-        "The catalogue (`platforms.catalogue = \"default\"`, `\"inline\"` or a TOML path) and",
+        'The catalogue (`platforms.catalogue = "default"`, `"inline"` or a TOML path) and',
         "per-platform attributes, e.g. `platforms.Signal.disclosure`. Defaults are in",
         "`src/migration_sim/data/platforms.toml` (see docs/platforms.md for sources).",
         "",

@@ -303,12 +303,12 @@ def plot_flows(
     matplotlib.figure.Figure
     """
     if isinstance(data, Results):
-        flows = data.flows
-        if start is not None or end is not None:
-            s, e = start or 0, data.n_steps if end is None else end
-            flows = pd.DataFrame(data.flows_between(s, e), index=flows.index, columns=flows.columns)
+        s, e = start or 0, data.n_steps if end is None else end
+        labels = data.flows.index
+        flows = pd.DataFrame(data.flows_between(s, e), index=labels, columns=data.flows.columns)
+        period = f", {data.step_unit}s {s + 1}-{e}"
     elif isinstance(data, pd.DataFrame):
-        flows = data
+        flows, period = data, ""
     else:
         raise TypeError(f"expected Results or a flow-matrix DataFrame, got {type(data).__name__}")
     if flows.shape[0] != flows.shape[1]:
@@ -338,7 +338,7 @@ def plot_flows(
                     fontsize=6,
                     color="k" if v > 0.6 * top else "w",
                 )
-    ax.set_title(title or "Switches of primary platform (diagonal excluded)")
+    ax.set_title(title or f"Switches of primary platform{period} (diagonal excluded)")
     return fig
 
 

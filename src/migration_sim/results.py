@@ -69,6 +69,10 @@ class Recorder:
         self.n_rows += 1
         return self.n_rows - 1
 
+    def latest(self, name: str) -> np.ndarray:
+        """The last recorded row of one array."""
+        return self.arrays[name][self.n_rows - 1]
+
     def set_metrics(self, row: int, values: dict[str, float]) -> None:
         """Store one step's fragmentation measures (NaN where not computed)."""
         cap = self.arrays["n_active"].shape[0]

@@ -193,6 +193,7 @@ class Salience(Shock):
             p = np.where(pop.member[:, k], self.p_members, self.p_others) * pop.active
             hears = u < p
             pop.news[hears, k] = np.maximum(pop.news[hears, k], self.magnitude)
+            model.in_news[k] = bool(hears.any() and self.magnitude > 0)
             if self.retention is not None:
                 model.news_retention[k] = self.retention
             if self.spread is not None:

@@ -35,6 +35,7 @@ import importlib
 import json
 import math
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import platform
 import sys
@@ -92,11 +93,17 @@ __all__ = [
 ]
 
 RunFn = Callable[..., Any]
+TARGET_TASK_SECONDS = 1.0  # adaptive task size: about this much run time per task
+MAX_RUNS_PER_TASK = 256
 _ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
 
 
 class SweepError(RuntimeError):
-    """The sweep could not go on (a worker died, the executor failed)."""
+    """The sweep could not go on (a worker died, the executor failed, every run failed)."""
+
+
+class _FailFast(Exception):
+    """Internal: the first runs all failed."""
 
 
 # ---------------------------------------------------------------------------- seeds
@@ -240,17 +247,41 @@ def _open_executor(
             raise SweepError(
                 "--scheduler needs dask.distributed: pip install 'migration_sim[distributed]'"
             ) from None
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
+        with client:
             slots = sum(client.nthreads().values()) or 1
             yield client.get_executor(pure=False), slots
     elif (workers or os.cpu_count() or 1) == 1:
         yield _InlineExecutor(), 1
     else:
         n = workers or os.cpu_count() or 1
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["migration_sim.sweep"])
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=_forkserver()) as pool:
             yield pool, n
+
+
+_SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    """Return the forkserver context, its server started with single-threaded BLAS.
+
+    The server imports the package once and every worker forks from it. Like Dask's nanny,
+    it limits BLAS/OpenMP to one thread per worker process (unless those variables are set
+    already), so that N workers do not oversubscribe N cores.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["migration_sim.sweep"])
+    added = {k: v for k, v in _SINGLE_THREAD_ENV.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        for key in added:
+            del os.environ[key]
+    return ctx
 
 
 # ---------------------------------------------------------------------------- the runner
@@ -321,6 +352,7 @@ def run_sweep(
     runs_per_task: int | None = None,
     flush_runs: int = 256,
     flush_seconds: float = 30.0,
+    fail_fast: int | None = 8,
 ) -> SweepReport:
     """Run (or resume) a sweep and store its outcomes.
 
@@ -351,9 +383,16 @@ def run_sweep(
     progress
         Show a progress bar (runs done, failed, rate, ETA) on stderr.
     runs_per_task
-        Runs per submitted task; default about a quarter of an even share per slot, 1 to 16.
+        Runs per submitted task. Default: adaptive; the first tasks hold one run, later ones
+        about :data:`TARGET_TASK_SECONDS` of measured run time (at most
+        :data:`MAX_RUNS_PER_TASK`, and at most the remaining runs over twice the slots, so the
+        last tasks stay small).
     flush_runs, flush_seconds
         Write a chunk once this many runs are buffered or this many seconds have passed.
+    fail_fast
+        Stop with :class:`SweepError` when this many runs have completed and all failed (a
+        typo in an outcome or a broken model would otherwise fail every run); the failures
+        are stored. ``None`` never stops.
 
     Returns
     -------
@@ -366,8 +405,9 @@ def run_sweep(
     migration_sim.sweep_store.SpecMismatchError
         If ``out`` holds a different sweep and ``force`` is false.
     SweepError
-        If the executor fails (a worker process dies); completed runs are kept, so rerunning
-        the same call resumes.
+        If the executor fails (a worker process dies, the Dask scheduler is unreachable) or
+        the first ``fail_fast`` runs all fail; completed runs are kept, so rerunning the same
+        call resumes.
     """
     start = time.perf_counter()
     if not isinstance(spec, SweepSpec):
@@ -420,6 +460,7 @@ def run_sweep(
                 runs_per_task=runs_per_task,
                 flush_runs=flush_runs,
                 flush_seconds=flush_seconds,
+                fail_fast=fail_fast,
             )
     return SweepReport(
         directory=directory,
@@ -446,6 +487,7 @@ def _execute(
     runs_per_task: int | None,
     flush_runs: int,
     flush_seconds: float,
+    fail_fast: int | None,
 ) -> tuple[int, int]:
     """Submit the runs in ``todo`` in tasks, a bounded number in flight; store as they finish."""
     paths = [p.path for p in spec.parameters]
@@ -467,10 +509,25 @@ def _execute(
 
     buffer: list[dict[str, Any]] = []
     n_ok = n_failed = 0
+    timed = [0.0, 0]  # total run time and number of runs completed, for adaptive task sizes
+    pos = 0
     with _open_executor(workers, scheduler, executor) as (pool, slots):
-        size = runs_per_task or max(1, min(16, len(todo) // (4 * slots)))
-        batches = iter([todo[k : k + size] for k in range(0, len(todo), size)])
         pending: set[Future] = set()
+
+        def top_up() -> None:
+            """Submit tasks until 2 per slot are in flight or nothing is left."""
+            nonlocal pos
+            while len(pending) < 2 * slots and pos < len(todo):
+                if runs_per_task:
+                    size = runs_per_task
+                elif timed[1] == 0:
+                    size = 1
+                else:
+                    size = int(TARGET_TASK_SECONDS * timed[1] / max(timed[0], 1e-9))
+                    size = max(1, min(size, MAX_RUNS_PER_TASK, (len(todo) - pos) // (2 * slots)))
+                pending.add(pool.submit(_run_task, task(todo[pos : pos + size])))
+                pos += size
+
         tty = sys.stderr.isatty()
         bar = tqdm(
             total=len(todo),
@@ -484,10 +541,7 @@ def _execute(
         )
         last_flush = time.monotonic()
         try:
-            for batch in batches:
-                pending.add(pool.submit(_run_task, task(batch)))
-                if len(pending) >= 2 * slots:
-                    break
+            top_up()
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -496,12 +550,17 @@ def _execute(
                     failed = sum(r["status"] != "ok" for r in records)
                     n_failed += failed
                     n_ok += len(records) - failed
+                    timed[0] += sum(r["run_time"] for r in records)
+                    timed[1] += len(records)
                     bar.set_postfix(failed=n_failed, refresh=False)
                     bar.update(len(records))
-                for batch in batches:
-                    pending.add(pool.submit(_run_task, task(batch)))
-                    if len(pending) >= 2 * slots:
-                        break
+                    if fail_fast and n_ok == 0 and n_failed >= min(fail_fast, len(todo)):
+                        first = next(r["error"] for r in buffer if r["status"] != "ok")
+                        raise _FailFast(
+                            f"the first {n_failed} runs all failed (first error: {first}); "
+                            "fix the spec or model and rerun with --retry-failed"
+                        )
+                top_up()
                 if len(buffer) >= flush_runs or time.monotonic() - last_flush >= flush_seconds:
                     _flush(spec, store, design, buffer)
                     last_flush = time.monotonic()
@@ -510,6 +569,8 @@ def _execute(
                 future.cancel()
             if buffer:
                 _flush(spec, store, design, buffer)
+            if isinstance(exc, _FailFast):
+                raise SweepError(str(exc)) from None
             if isinstance(exc, Exception) and not isinstance(exc, SweepStoreError):
                 raise SweepError(
                     f"the sweep stopped: {type(exc).__name__}: {exc}. Completed runs are saved "
@@ -555,7 +616,7 @@ def _flush(
     frames = []
     for r in buffer:
         if r["timeseries"] is not None:
-            ts = r["timeseries"].reset_index()
+            ts = r["timeseries"].rename_axis("step").reset_index()
             ts.insert(0, "run_id", r["run_id"])
             frames.append(ts)
     timeseries = (

@@ -597,7 +597,7 @@ class SweepSpec:
         if scenario is not None:
             scenario = Path(scenario)
             if base_dir is not None and not scenario.is_absolute():
-                scenario = base_dir / scenario
+                scenario = (base_dir / scenario).resolve()
         kwargs = {k: data[k] for k in _SPEC_KEYS if k in data}
         kwargs |= {
             "parameters": _parse_parameters(data["parameters"]),

@@ -101,8 +101,8 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
         os.close(dir_fd)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=1, sort_keys=True, default=str)
+def _write_json(path: Path, data: Any, indent: int | None = 1) -> None:
+    text = json.dumps(data, indent=indent, sort_keys=True, default=str)
     atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
@@ -290,7 +290,7 @@ class SweepStore:
         changed |= _supersede(ordered)
         self._index = ordered
         if changed:
-            _write_json(self.directory / INDEX, {"format": FORMAT_VERSION, "chunks": ordered})
+            _write_json(self.directory / INDEX, {"format": FORMAT_VERSION, "chunks": ordered}, None)
 
     def run_status(self) -> dict[int, str]:
         """Map each recorded run id to ``"ok"`` or ``"failed"`` (from the index)."""
@@ -339,7 +339,7 @@ class SweepStore:
         }
         index.append(entry)
         _supersede(index)
-        _write_json(self.directory / INDEX, {"format": FORMAT_VERSION, "chunks": index})
+        _write_json(self.directory / INDEX, {"format": FORMAT_VERSION, "chunks": index}, None)
         return seq
 
 
