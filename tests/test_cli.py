@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -209,23 +208,27 @@ def test_interrupted_writing_leaves_no_complete_looking_output(small, monkeypatc
 
 
 def test_killed_process_leaves_no_complete_looking_output(small):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "migration_sim.cli", "run", str(small), "--out", "k", "--quiet"],
-        cwd=small.parent,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    log = small.parent / "stderr.txt"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "migration_sim.cli", "run", str(small), "--out", "k", "--quiet"],
+            cwd=small.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        tmp = small.parent / f".k.tmp-{proc.pid}"
+        deadline = time.monotonic() + 120
+        try:
+            while not tmp.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+            started_writing = tmp.exists()
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    assert started_writing, (
+        f"the run ended (exit {proc.returncode}) or timed out before it started writing: "
+        + log.read_text()
     )
-    tmp = small.parent / f".k.tmp-{proc.pid}"
-    deadline = time.monotonic() + 60
-    try:
-        while not tmp.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert tmp.exists(), "the run finished or timed out before it started writing"
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
     assert not (small.parent / "k").exists()
     assert not (tmp / COMPLETE).exists()
 

@@ -47,6 +47,11 @@ def test_shock_marks_first_step_ends_and_adoptions(res):
         (10, "camp"),
         (20, "camp ends"),
     ]
+    assert shock_marks(dataclasses.replace(res, shock_log=log), starts_only=True) == [
+        (5, "news"),
+        (8, "dom"),
+        (10, "camp"),
+    ]
 
 
 def test_plot_shares_draws_every_platform_and_labels_shocks(res):

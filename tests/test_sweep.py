@@ -648,6 +648,16 @@ def test_ema_model_runs_the_real_model():
     res = migration_sim.run({"groups.n_groups": 200, "choice.beta": 2.0}, seed=2, steps=6)
     assert out == {"tg": res.timeseries["share.Telegram"].iloc[-1]}
 
+    from migration_sim.scenario import load_scenario
+
+    scenario = TESTS.parent / "experiments" / "telegram_2024.toml"
+    g = EMAModel(["at:shock:n_active", "final:share.Telegram"], scenario=scenario, steps=32)
+    out = g(seed=2, **{"groups.n_groups": 200})
+    cfg = load_scenario(scenario).with_overrides({"groups.n_groups": 200})
+    res = migration_sim.run(cfg, seed=2, steps=32)
+    assert out == evaluate_outcomes(g.outcomes, res)
+    assert res.shock_steps == [30]
+
 
 def test_canonical_telegram_sobol_sweep_runs_on_its_scenario(tmp_path):
     """The experiments/ sweep validates against its scenario; a 7-run miniature completes."""
@@ -665,3 +675,12 @@ def test_canonical_telegram_sobol_sweep_runs_on_its_scenario(tmp_path):
     assert report.n_ok == 6, summary["error"].dropna().tolist()
     assert summary[[o.name for o in mini.parsed_outcomes]].notna().all().all()
     assert json.loads((tmp_path / "sweep.json").read_text())["base_config"]["shocks"]
+
+
+def test_default_ema_model_outcomes_exist_in_the_real_model():
+    from migration_sim.sweep import DEFAULT_EMA_OUTCOMES, EMAModel, ema_model
+
+    out = EMAModel(steps=5)(seed=1, groups__n_groups=200)
+    assert list(out) == [o.split(" = ")[0] for o in DEFAULT_EMA_OUTCOMES]
+    assert all(np.isfinite(v) for v in out.values())
+    assert ema_model.steps is None and ema_model.outcomes == EMAModel().outcomes

@@ -34,6 +34,7 @@ from migration_sim.scenario import (
     resolve_scenario,
     run_scenario,
 )
+from migration_sim.shocks import build_shocks
 
 __all__ = ["build_parser", "main"]
 
@@ -215,14 +216,22 @@ def _source(arg: str | None, label: str) -> str:
     return f"builtin:{label}"
 
 
-def _warn_late_shocks(cfg: Config, steps: int, label: str) -> None:
-    for shock in cfg.shocks:
-        if shock["start"] > steps:
+def _warn_late_shocks(cfg: Config, label: str) -> None:
+    for shock in build_shocks(cfg):
+        if shock.start > cfg.run.steps:
             print(
-                f"migration-sim: warning: {label}: shock {shock['name']!r} starts at step "
-                f"{shock['start']}, after the last step {steps}; it will not act",
+                f"migration-sim: warning: {label}: shock {shock.name!r} starts at step "
+                f"{shock.start}, after the last step {cfg.run.steps}; it will not act",
                 file=sys.stderr,
             )
+
+
+def _check_free(out: Path, force: bool) -> None:
+    """Fail before running rather than after, when the output folder is taken."""
+    if out.exists() and not force:
+        raise OutputExistsError(
+            f"output folder {out} already exists; choose another --out or pass --force"
+        )
 
 
 def _stamp(now: datetime) -> str:
@@ -260,13 +269,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed = cfg.run.seed if args.seed is None else args.seed
         n_rep = cfg.run.replicates if args.replicates is None else args.replicates
         out = args.out or Path("results") / f"{label}-{_stamp(started)}"
-        if out.exists() and not args.force:
-            raise OutputExistsError(
-                f"output folder {out} already exists; choose another --out or pass --force"
-            )
-        _warn_late_shocks(cfg, cfg.run.steps, label)
+        _check_free(out, args.force)
+        _warn_late_shocks(cfg, label)
         runs = run_scenario(
-            cfg, seed=seed, replicates=None if n_rep == 1 else n_rep, progress=not args.quiet
+            cfg,
+            seed=seed,
+            replicates=None if n_rep == 1 else n_rep,
+            progress=False if args.quiet else label,
         )
     except ConfigError as exc:
         return _fail("run", exc, 2)
@@ -294,7 +303,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             title += f", seed {seed}"
         print(title)
-        _print_table(sum(tables[1:], tables[0]) / len(tables))
+        _print_table(sum(tables[1:], start=tables[0]) / len(tables))
     print(f"results: {out}")
     return 0
 
@@ -331,14 +340,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out = args.out or Path("results") / (
             "compare-" + "-vs-".join(labels) + f"-{_stamp(started)}"
         )
-        if out.exists() and not args.force:
-            raise OutputExistsError(
-                f"output folder {out} already exists; choose another --out or pass --force"
-            )
+        _check_free(out, args.force)
         for label, cfg in configs.items():
-            _warn_late_shocks(cfg, cfg.run.steps, label)
+            _warn_late_shocks(cfg, label)
         runs = {
-            label: run_scenario(cfg, seed=seed, progress=not args.quiet)
+            label: run_scenario(cfg, seed=seed, progress=False if args.quiet else label)
             for label, cfg in configs.items()
         }
     except ConfigError as exc:

@@ -130,11 +130,17 @@ class RunConfig:
 
     steps: int = _param(365, "Number of steps to simulate after initialisation.", "int_nonneg")
     warmup_steps: int = _param(
-        150,
+        100,
         "Steps of the choice process run before step 0 (spin-up) while the platform "
         "constants are tuned to hold the initial primary shares; needs "
         "choice.calibrate_constants. Not recorded.",
         "int_nonneg",
+    )
+    warmup_speedup: float = _param(
+        5.0,
+        "Time compression of the warm-up: revision probability and ban hazard are "
+        "multiplied by this factor during warm-up steps.",
+        "pos",
     )
     step_unit: str = _param(
         "day",
@@ -195,7 +201,7 @@ class GroupsConfig:
         source="groups.md: Telegram supergroup cap 200,000; Xinbi 233k",
     )
     p_initial_secondary: float = _param(
-        0.3,
+        0.35,
         "Probability that a group starts with one secondary platform besides its primary.",
         "prob",
         source="judgement (multi-homing is common: Cyberint 2024)",
@@ -329,17 +335,17 @@ class ChoiceConfig:
     p_revise: float = _param(
         0.05, "Probability per step that a group revises where it operates.", "prob"
     )
-    beta: float = _param(1.5, "Intensity of choice of the logit.", "nonneg")
-    w_reach: float = _param(1.0, "Weight of reach x need for reach.", "nonneg")
+    beta: float = _param(1.0, "Intensity of choice of the logit.", "nonneg")
+    w_reach: float = _param(3.0, "Weight of reach x need for reach.", "nonneg")
     w_network: float = _param(
-        1.0,
+        0.5,
         "Weight of the local network effect (share of contacts present on the platform).",
         "nonneg",
         source="Brock & Durlauf 2001; La Cava et al. 2023",
     )
     w_popularity: float = _param(
         0.5,
-        "Weight of global popularity (share of active groups present on the platform).",
+        "Weight of global popularity (share of active groups with the platform as primary).",
         "nonneg",
         source="ElBahrawy et al. 2020: migrants concentrate on the largest venue",
     )
@@ -365,10 +371,10 @@ class ChoiceConfig:
         source="Berry 1994, RAND J. Econ. 25(2): market-share inversion of logit models",
     )
     multihoming_margin: float = _param(
-        0.0,
+        -1.0,
         "Utility margin below the primary platform at which a secondary presence is as "
         "likely kept as not: the outside option of the add and drop decisions.",
-        "nonneg",
+        "real",
     )
 
 

@@ -272,7 +272,7 @@ class CriminalGroup(mesa.Agent):
         ``V0_k = w_reach reach_k need + w_network L_k + w_popularity G_k
         - w_risk R_k ra sev + w_usability usability_k (1 - soph) + alpha_k``;
         ``V_k = V0_k - w_switch``
-        for a platform the group is not on. ``L_k`` is the share of the group's active
+        for a platform the group is not on (a platform it was just banned from counts as on). ``L_k`` is the share of the group's active
         contacts present on k; ``G_k`` the share of active groups present on k.
         """
         m = self.model
@@ -293,7 +293,7 @@ class CriminalGroup(mesa.Agent):
             v0 = v0 - w.risk * (float(self._pop.risk[i, k]) * (self.risk_aversion * self.severity))
             v0 = v0 + w.usability * ((1.0 - self.sophistication) * float(m.platform.usability[k]))
             v0 = v0 + float(m.constants[k])
-            on = bool(self._pop.member[i, k])
+            on = bool(self._pop.member[i, k]) or int(m.banned_from[i]) == k
             v_list.append(v0 - w.switch * (0.0 if on else 1.0))
             v0_list.append(v0)
         return v_list, v0_list

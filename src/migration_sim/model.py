@@ -164,6 +164,8 @@ class MigrationModel(mesa.Model):
         g = cfg.groups
         self.size01 = kernels.size_score(self.population.size, g.size_min, g.size_max)
         self.displaced = np.zeros(self.population.n, dtype=bool)
+        # platform a group was just banned from (-1: none): re-joining it has no switching cost
+        self.banned_from = np.full(self.population.n, -1, dtype=np.int64)
         self.news_retention = np.full(self.n_platforms, cfg.risk.news_retention)
         self.news_spread = np.full(self.n_platforms, cfg.risk.news_spread)
         self.in_news = np.zeros(self.n_platforms, dtype=bool)  # platforms with any salience
@@ -249,11 +251,18 @@ class MigrationModel(mesa.Model):
         return counts / n_active if n_active else np.zeros(self.n_platforms)
 
     def _utilities(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Vectorised utilities (V, V0) of every platform for the listed groups."""
+        """Vectorised utilities (V, V0) of every platform for the listed groups.
+
+        A platform the group was banned from in this step counts as known: no switching cost.
+        """
         pop = self.population
         net_share = kernels.contact_share(self.network.adjacency, rows, pop.member, pop.active)
+        known = pop.member[rows]
+        banned = self.banned_from[rows]
+        sel = np.flatnonzero(banned >= 0)
+        known[sel, banned[sel]] = True
         return kernels.utilities(
-            pop.member[rows],
+            known,
             pop.risk[rows],
             net_share,
             pop.reach_need[rows],
@@ -276,8 +285,10 @@ class MigrationModel(mesa.Model):
     def _warm_up(self, n_steps: int) -> None:
         """Spin up multi-homing and contact structure before step 0, holding primary shares.
 
-        Only the choice process runs (its own random stream; no enforcement, moderation,
-        news or shocks). After each warm-up step the platform constants move towards the
+        Moderation and the choice process run (on their own random stream; no enforcement,
+        news, shocks or recording), so the platform constants absorb the steady outflow that
+        bans cause. Time is compressed by ``run.warmup_speedup``: both the revision
+        probability and the ban hazard are multiplied by it. After each warm-up step the platform constants move towards the
         target primary shares: ``alpha_k += eta_w (log s*_k - log s_k) / beta`` with
         ``eta_w = 1 / (1 + w / 10)``, shares floored at 0.5 / N. The state at the end is the
         initial state of the run and the constants are then fixed.
@@ -289,8 +300,12 @@ class MigrationModel(mesa.Model):
         floor = 0.5 / max(int(self.population.active.sum()), 1)
         rng = self.streams["warmup"]
         for w in range(n_steps):
+            speedup = self.params.run.warmup_speedup
+            self._ban(rng.random((self.population.n, 2)), None, speedup)
             self.popularity = self._popularity()
-            self._revise(rng.random(self.population.n), rng.random((self.population.n, 3)))
+            self._revise(
+                rng.random(self.population.n), rng.random((self.population.n, 3)), speedup
+            )
             share = np.maximum(self._popularity(), floor)
             eta = 1.0 / (1.0 + w / 10.0)
             self.constants[fit] += (
@@ -364,13 +379,19 @@ class MigrationModel(mesa.Model):
             self.remove_groups(too_small, t)
 
     def _moderate(self, t: int) -> None:
+        self._ban(self.streams["moderation"].random((self.population.n, 2)), t)
+
+    def _ban(self, u: np.ndarray, t: int | None, speedup: float = 1.0) -> None:
+        """Moderation bans with uniforms ``u`` (N, 2); events are logged unless t is None.
+
+        ``speedup`` scales the ban hazard (the warm-up compresses time).
+        """
         pop, cfg = self.population, self.params.moderation
-        u = self.streams["moderation"].random((pop.n, 2))
         platform_weight = self.platform.moderation * self.platform.moderation_multiplier
         hit, plat = kernels.first_event(
             pop.member,
             platform_weight,
-            cfg.intensity * pop.active,
+            (cfg.intensity * speedup) * pop.active,
             self.size01,
             pop.reach_need,
             self.platform.reach,
@@ -381,13 +402,14 @@ class MigrationModel(mesa.Model):
             return
         respawn = u[hit, 1] < cfg.p_backup
         back, lost = hit[respawn], hit[~respawn]
-        self.recorder.log_events(t, "respawn", back, plat[respawn], pop.crime_type)
-        self.recorder.log_events(t, "ban", lost, plat[~respawn], pop.crime_type)
+        if t is not None:
+            self.recorder.log_events(t, "respawn", back, plat[respawn], pop.crime_type)
+            self.recorder.log_events(t, "ban", lost, plat[~respawn], pop.crime_type)
+            self._bans = plat[~respawn]
         g = self.params.groups
         pop.size[back] = np.maximum(pop.size[back] * cfg.backup_retention, g.size_min)
         self.size01[back] = kernels.size_score(pop.size[back], g.size_min, g.size_max)
-        self._bans = plat[~respawn]
-        self.drop_presence(lost, plat[~respawn])
+        self.drop_presence(lost, plat[~respawn], banned=True)
 
     def _perceive(self, t: int) -> None:
         pop, r = self.population, self.params.risk
@@ -464,12 +486,14 @@ class MigrationModel(mesa.Model):
         self.popularity = self._popularity()
         self._revise(u_revise, u_choice)
 
-    def _revise(self, u_revise: np.ndarray, u_choice: np.ndarray) -> None:
+    def _revise(self, u_revise: np.ndarray, u_choice: np.ndarray, speedup: float = 1.0) -> None:
         """Revising groups (and every displaced group) choose where to operate."""
         pop, c = self.population, self.params.choice
-        rows = np.flatnonzero(pop.active & ((u_revise < c.p_revise) | self.displaced))
+        p_revise = min(1.0, c.p_revise * speedup)
+        rows = np.flatnonzero(pop.active & ((u_revise < p_revise) | self.displaced))
         self.displaced[:] = False
         if rows.size == 0:
+            self.banned_from[:] = -1
             return
         if self.engine == "reference":
             decisions = [self.group(int(i)).choose(tuple(u_choice[i])) for i in rows]
@@ -490,6 +514,7 @@ class MigrationModel(mesa.Model):
             )
         pop.primary[rows] = new_primary
         pop.member[rows] = new_member
+        self.banned_from[:] = -1
 
     def _update_ties(self, t: int) -> None:
         if self.ties.enabled:
@@ -568,19 +593,26 @@ class MigrationModel(mesa.Model):
         pop.primary[groups] = -1
         pop.news[groups] = 0.0
 
-    def drop_presence(self, groups: np.ndarray, platforms: np.ndarray) -> None:
+    def drop_presence(
+        self, groups: np.ndarray, platforms: np.ndarray, *, banned: bool = False
+    ) -> None:
         """Remove each group's presence on the paired platform.
 
         A group that loses its primary platform is *displaced*: it has no primary until it
-        revises, which it must do in this step's choice process.
+        revises, which it must do in this step's choice process. With ``banned`` (a ban, not a
+        takedown) the group may re-join that platform in this step without switching cost: it
+        knows the platform and its audience can find a new channel there.
         """
         if groups.size == 0:
             return
         pop = self.population
         pop.member[groups, platforms] = False
-        lost_primary = groups[pop.primary[groups] == platforms]
+        is_primary = pop.primary[groups] == platforms
+        lost_primary = groups[is_primary]
         pop.primary[lost_primary] = -1
         self.displaced[lost_primary] = True
+        if banned:
+            self.banned_from[lost_primary] = platforms[is_primary]
 
     # ------------------------------------------------------------------ results
     @property

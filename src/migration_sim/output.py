@@ -34,6 +34,7 @@ from migration_sim.plots import (
     plot_share_bands,
     plot_shares,
     save_figure,
+    shock_marks,
 )
 from migration_sim.results import Results, atomic_write_bytes, atomic_write_text, to_json
 from migration_sim.scenario import save_scenario
@@ -131,19 +132,6 @@ def _write_frame(df: pd.DataFrame, folder: Path, stem: str, formats: Sequence[st
     return names
 
 
-def _mark_steps(results: Results) -> list[tuple[int, str]]:
-    """Steps at which each scheduled shock first acted, with its name (no ends, no adoptions)."""
-    first: dict[int, list[str]] = {}
-    seen: set[str] = set()
-    for entry in results.shock_log:
-        name = str(entry["shock"])
-        if entry.get("kind") == "adoption" or name in seen:
-            continue
-        seen.add(name)
-        first.setdefault(int(entry["step"]), []).append(name)
-    return [(s, " + ".join(names)) for s, names in sorted(first.items())]
-
-
 def summary_table(results: Results) -> pd.DataFrame:
     """Key outcomes at the start, just before each shock and at the end.
 
@@ -167,7 +155,7 @@ def summary_table(results: Results) -> pd.DataFrame:
     cols += ["share_multihoming", "mean_platforms", "n_active", *fragmentation_columns(ts)]
     filled = ts[cols].ffill()
     marks: list[tuple[str, int]] = [(f"start ({unit} 0)", 0)]
-    for step, names in _mark_steps(results):
+    for step, names in shock_marks(results, starts_only=True):
         if 1 <= step <= results.n_steps:
             marks.append((f"before {names} ({unit} {step - 1})", step - 1))
     marks.append((f"end ({unit} {results.n_steps})", results.n_steps))

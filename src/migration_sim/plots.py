@@ -90,17 +90,19 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     return path
 
 
-def shock_marks(results: Results) -> list[tuple[int, str]]:
+def shock_marks(results: Results, *, starts_only: bool = False) -> list[tuple[int, str]]:
     """Steps to mark on time axes, with labels, from a run's shock log.
 
-    A shock is marked at its first step with its name; a lasting shock also at the step it is
-    undone (``"<name> ends"``); a policy-contagion adoption as ``"<platform> adopts"``. Labels
-    of marks at the same step are joined with ``" + "``.
+    A shock is marked at its first step with its name; unless ``starts_only``, a lasting shock
+    also at the step it is undone (``"<name> ends"``) and a policy-contagion adoption as
+    ``"<platform> adopts"``. Labels of marks at the same step are joined with ``" + "``.
 
     Parameters
     ----------
     results : Results
         A run.
+    starts_only : bool
+        Mark only the first step of each shock.
 
     Returns
     -------
@@ -112,11 +114,13 @@ def shock_marks(results: Results) -> list[tuple[int, str]]:
     for entry in results.shock_log:
         step, name = int(entry["step"]), str(entry["shock"])
         if entry.get("kind") == "adoption":
+            if starts_only:
+                continue
             label = f"{entry['platform']} adopts"
         elif name not in seen:
             seen.add(name)
             label = name
-        elif entry.get("kind") == "policy_contagion":
+        elif starts_only or entry.get("kind") == "policy_contagion":
             continue
         else:
             label = f"{name} ends"

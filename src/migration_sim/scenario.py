@@ -201,7 +201,7 @@ def run_scenario(
     seed: int | None = None,
     steps: int | None = None,
     replicates: int | None = None,
-    progress: bool = False,
+    progress: bool | str = False,
 ) -> Results | list[Results]:
     """Run a scenario once, or as replicates.
 
@@ -217,8 +217,9 @@ def run_scenario(
     replicates : int or None
         None runs once with ``seed`` itself and returns one Results. An integer n runs n
         replicates seeded with ``SeedSequence(seed).spawn(n)`` and returns a list.
-    progress : bool
-        Show a progress bar on stderr (only when stderr is a terminal).
+    progress : bool or str
+        Show a progress bar on stderr (only when stderr is a terminal); a string is its
+        label (default: the scenario's label).
 
     Returns
     -------
@@ -238,7 +239,7 @@ def run_scenario(
     n_steps = cfg.run.steps
     with tqdm(
         total=n_steps * len(seeds),
-        desc=label,
+        desc=progress if isinstance(progress, str) else label,
         unit=cfg.run.step_unit,
         file=sys.stderr,
         disable=None if progress else True,

@@ -336,7 +336,7 @@ class BanWave(Shock):
         back = np.flatnonzero(banned & (u[:, 1] < p_backup))
         model.recorder.log_events(t, "respawn", back, np.full(back.size, k), pop.crime_type)
         model.recorder.log_events(t, "ban", lost, np.full(lost.size, k), pop.crime_type)
-        model.drop_presence(lost, np.full(lost.size, k))
+        model.drop_presence(lost, np.full(lost.size, k), banned=True)
 
 
 @dataclass

@@ -161,13 +161,18 @@ def _load_base_config(scenario: Path | None) -> Any:
     return load_scenario(scenario)
 
 
-def _make_config(base_config: Mapping[str, Any] | None, overrides: dict[str, Any]) -> Any:
-    """Build what the run function receives: the overrides, or the scenario with them."""
+def _config_from_dict(base_config: Mapping[str, Any] | None) -> Any:
+    """Rebuild a stored base config (``None`` stays ``None``: the model defaults)."""
     if base_config is None:
-        return overrides
+        return None
     from migration_sim.config import Config
 
-    return Config.from_dict(base_config).with_overrides(overrides)
+    return Config.from_dict(base_config)
+
+
+def _make_config(base: Any, overrides: dict[str, Any]) -> Any:
+    """Build what the run function receives: the overrides, or the base Config with them."""
+    return overrides if base is None else base.with_overrides(overrides)
 
 
 # ---------------------------------------------------------------------------- worker side
@@ -187,11 +192,12 @@ class _Task:
 def _run_task(task: _Task) -> list[dict[str, Any]]:
     """Run a batch; each run's failure is caught and recorded, never raised."""
     records = []
+    base = _config_from_dict(task.base_config)
     for run_id, params, seed in task.runs:
         start = time.perf_counter()
         record: dict[str, Any] = {"run_id": run_id, "outcomes": {}, "timeseries": None}
         try:
-            config = _make_config(task.base_config, {**task.fixed, **params})
+            config = _make_config(base, {**task.fixed, **params})
             results = task.run_fn(config, seed=seed, steps=task.steps)
             record["outcomes"] = evaluate_outcomes(task.outcomes, results)
             if task.timeseries:
@@ -655,18 +661,17 @@ def reproduce_run(directory: str | Path, run_id: int, *, run_fn: RunFn | None = 
     params = {
         p.path: _native(design.at[run_id // spec.replicates, p.path]) for p in spec.parameters
     }
-    config = _make_config(meta["base_config"], {**spec.fixed, **params})
+    config = _make_config(_config_from_dict(meta["base_config"]), {**spec.fixed, **params})
     return fn(config, seed=run_seed(spec.seed, _seed_key(spec, run_id)), steps=spec.steps)
 
 
 DEFAULT_EMA_OUTCOMES = (
-    "effective_platforms_final = final:effective_platforms_primary",
-    "effective_platforms_mean = mean:effective_platforms_primary",
-    "broken_tie_share_final = final:broken_tie_share",
-    "comm_giant_share_final = final:comm_giant_share",
-    "multihoming_final = final:share_multihoming",
     "n_active_final = final:n_active",
+    "n_dark_final = final:n_dark",
+    "multihoming_final = final:share_multihoming",
+    "mean_platforms_mean = mean:mean_platforms",
 )
+"""Outcomes of :data:`ema_model`: catalogue-independent columns of ``Results.timeseries``."""
 
 
 class EMAModel:
@@ -710,12 +715,12 @@ class EMAModel:
         self.scenario = None if scenario is None else Path(scenario)
         self.steps = steps
         self.run_fn = run_fn
-        self._base: dict[str, Any] | None = None
+        self._base: Any = None
 
     def __call__(self, seed: int = 0, **params: Any) -> dict[str, float]:
         """Run once with ``params`` as config overrides; return the outcomes."""
         if self.scenario is not None and self._base is None:
-            self._base = _load_base_config(self.scenario).to_dict()
+            self._base = _load_base_config(self.scenario)
         if self.run_fn is None:
             from migration_sim.model import run as fn
         else:
