@@ -579,11 +579,13 @@ class Config:
             p = Path(sections["network"]["path"])
             if not p.is_absolute():
                 sections["network"]["path"] = str((base_dir / p).resolve())
+        from migration_sim.shocks import resolved_shocks  # late import: shocks need Config
+
         cfg = Config(
             **{name: SECTIONS[name](**vals) for name, vals in sections.items()},
             platforms=tuple(PlatformSpec(**row) for row in tables["platforms"].values()),
             crime_types=tuple(CrimeTypeSpec(**row) for row in tables["crime_types"].values()),
-            shocks=tuple(shocks),
+            shocks=tuple(resolved_shocks(tuple(shocks))),
         )
         cfg.validate()
         return cfg

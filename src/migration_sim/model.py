@@ -303,9 +303,7 @@ class MigrationModel(mesa.Model):
             speedup = self.params.run.warmup_speedup
             self._ban(rng.random((self.population.n, 2)), None, speedup)
             self.popularity = self._popularity()
-            self._revise(
-                rng.random(self.population.n), rng.random((self.population.n, 3)), speedup
-            )
+            self._revise(rng.random(self.population.n), rng.random((self.population.n, 3)), speedup)
             share = np.maximum(self._popularity(), floor)
             eta = 1.0 / (1.0 + w / 10.0)
             self.constants[fit] += (
@@ -342,7 +340,11 @@ class MigrationModel(mesa.Model):
         for shock in self.shocks:
             if shock.applies_at(t):
                 shock.apply(self, t)
-                self.shock_log.append({"step": t, "shock": shock.name, "kind": shock.kind})
+                if t == shock.start or (shock.end is not None and t == shock.end + 1):
+                    phase = "start" if t == shock.start else "end"
+                    self.shock_log.append(
+                        {"step": t, "shock": shock.name, "kind": shock.kind, "phase": phase}
+                    )
         self.exposure_k = self._exposure()
 
     def _enforce(self, t: int) -> None:
@@ -627,7 +629,7 @@ class MigrationModel(mesa.Model):
             arrays={k: v[:n].copy() for k, v in rec.arrays.items()},
             metrics={k: v[:n].copy() for k, v in rec.metrics.items()},
             events_array=pack_events(rec.events),
-            shock_steps=sorted({e["step"] for e in self.shock_log}),
+            shock_steps=sorted({s.start for s in self.shocks if s.start <= self.steps}),
             config=self.params.to_dict(),
             seed={
                 "entropy": int(self.seed_sequence.entropy),

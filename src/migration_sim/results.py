@@ -21,6 +21,9 @@ __all__ = ["Recorder", "Results", "atomic_write_bytes", "atomic_write_text", "DA
 
 DAYS_PER_STEP = {"day": 1, "week": 7}
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 EVENT_KINDS = ("disruption", "removal", "ban", "respawn", "shock")
 
 
@@ -279,6 +282,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
+_QUANTILE = re.compile(r"^q(?:0(?:\.\d+)?|1(?:\.0*)?)$")
 
 
 class SensitivityError(ValueError):
@@ -442,7 +443,7 @@ def plot_bands(
         ``path``.
     """
     rows = bands[bands["outcome"] == outcome]
-    qcols = sorted(c for c in rows.columns if c.startswith("q"))
+    qcols = sorted((c for c in rows.columns if _QUANTILE.match(c)), key=lambda c: float(c[1:]))
     fig = Figure(figsize=(5.0, 3.5))
     ax = fig.add_subplot()
     pos = np.arange(len(rows))

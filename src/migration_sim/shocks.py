@@ -117,6 +117,13 @@ class DisclosureChange(Shock):
 
     def check(self, cfg: Config) -> None:  # noqa: D102
         super().check(cfg)
+        if self.end is not None:
+            raise self.error(
+                "end",
+                self.end,
+                "no end: a policy change is permanent (schedule a second "
+                "disclosure_change to revert it)",
+            )
         self.check_platforms(cfg, "platform", [self.platform])
         if (self.to is None) == (self.variant is None):
             raise self.error("to", self.to, "exactly one of 'to' or 'variant'")
@@ -277,8 +284,8 @@ class Crackdown(Shock):
             model.type_enforcement_multiplier[model.crime_type_names.index(self.crime_type)] *= f
         if self.platform is not None:
             model.platform.enforcement_multiplier[model.platform.index(self.platform)] *= f
-        # with both given, the hazard of that type on that platform is scaled by factor**2:
-        # documented in docs/shocks.md
+        # with both given, the hazard of that type on that platform is scaled by factor**2
+        # (documented in docs/scenarios.md)
 
 
 @dataclass
@@ -430,6 +437,20 @@ def _make(entry: dict[str, Any], index: int) -> Shock:
     if "start" not in params:
         raise ConfigError(f"shocks.{label}.start is missing: every shock needs a start step")
     return cls(**params)
+
+
+def resolved_shocks(shocks: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    """The shock tables with every parameter filled in (defaults included), for saving."""
+    out = []
+    for i, entry in enumerate(shocks):
+        shock = _make(dict(entry), i)
+        table: dict[str, Any] = {"kind": shock.kind}
+        for f in fields(shock):
+            value = getattr(shock, f.name)
+            if f.init and value is not None:
+                table[f.name] = list(value) if isinstance(value, list) else value
+        out.append(table)
+    return out
 
 
 def build_shocks(cfg: Config) -> list[Shock]:
