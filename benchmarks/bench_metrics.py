@@ -143,7 +143,7 @@ def main() -> None:
         u, v, a, p = st["edges_u"], st["edges_v"], st["active"], st["primary"]
         node = metrics._nb_node_pass(flat, k, a, p, empty, 0, mon_bits)
         packed, pair_plat = node[0], node[1]
-        n_pairs, n_dark = pair_plat.shape[0], node[7]
+        n_pairs, n_dark = pair_plat.shape[0], node[8]
         edge = metrics._nb_edge_pass(u, v, packed, n_pairs, mon_bits, k)
 
         def comp() -> None:

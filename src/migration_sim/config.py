@@ -350,7 +350,7 @@ class ChoiceConfig:
         source="ElBahrawy et al. 2020: migrants concentrate on the largest venue",
     )
     w_risk: float = _param(
-        4.0, "Weight of perceived risk x risk aversion x severity (a cost).", "nonneg"
+        2.0, "Weight of perceived risk x risk aversion x severity (a cost).", "nonneg"
     )
     w_switch: float = _param(
         2.5,

@@ -307,8 +307,18 @@ def hhi(counts: ArrayLike) -> float | NDArray[np.float64]:
     >>> hhi([[1, 1], [0, 0]])
     array([0.5, nan])
     """
-    s, _ = _shares(counts)
-    return _out(np.einsum("...k,...k->...", s, s))
+    return _out(_hhi_from_shares(_shares(counts)[0]))
+
+
+def _hhi_from_shares(s: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.einsum("...k,...k->...", s, s)
+
+
+def _entropy_from_shares(s: NDArray[np.float64], empty: NDArray[np.bool_]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(s > 0, s * np.log(np.where(s > 0, s, 1.0)), 0.0)
+    h = -terms.sum(axis=-1)
+    return np.where(empty, np.nan, h) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def effective_number(counts: ArrayLike) -> float | NDArray[np.float64]:
@@ -369,11 +379,7 @@ def shannon_entropy(counts: ArrayLike) -> float | NDArray[np.float64]:
     0.693147
     """
     s, empty = _shares(counts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(s > 0, s * np.log(np.where(s > 0, s, 1.0)), 0.0)
-    h = -terms.sum(axis=-1)
-    h = np.where(empty, np.nan, h) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return _out(h)
+    return _out(_entropy_from_shares(s, empty))
 
 
 def concentration(counts: ArrayLike) -> Concentration:
@@ -394,7 +400,11 @@ def concentration(counts: ArrayLike) -> Concentration:
     -----
     Time complexity: O(C K).
     """
-    return Concentration(hhi(counts), effective_number(counts), shannon_entropy(counts))
+    s, empty = _shares(counts)
+    h = _hhi_from_shares(s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eff = 1.0 / h
+    return Concentration(_out(h), _out(eff), _out(_entropy_from_shares(s, empty)))
 
 
 def primary_counts(primary: ArrayLike, active: ArrayLike, n_platforms: int) -> NDArray[np.int64]:
@@ -1660,6 +1670,7 @@ class _Counts(NamedTuple):
     mod_degree: NDArray[np.int64]
     mod_edges: int
     covered: NDArray[np.bool_]
+    n_covered: int
     n_visible: int
 
 
@@ -1682,6 +1693,7 @@ def _counts_numpy(
     tie = act[u] & act[v]
     shared = bits[u] & bits[v]
     brk = tie & (shared == 0)
+    covered = (bits & mon_bits) != 0
     prim = primary_counts(primary, act, k)
     by_type = (
         primary_counts_by_type(primary, act, crime_type, n_types, k)
@@ -1710,7 +1722,8 @@ def _counts_numpy(
         mod_inside=np.bincount(lu[lu == lv], minlength=k).astype(np.int64),
         mod_degree=(np.bincount(lu, minlength=k) + np.bincount(lv, minlength=k)).astype(np.int64),
         mod_edges=int(lu.shape[0]),
-        covered=(bits & mon_bits) != 0,
+        covered=covered,
+        n_covered=int(np.count_nonzero(covered)),
         n_visible=int(np.count_nonzero(tie & ((shared & mon_bits) != 0))),
     )
 
@@ -1732,7 +1745,8 @@ def _counts_numba(
     u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
     flat = np.ascontiguousarray(m).view(np.uint8).reshape(-1)
     node = _nb_node_pass(flat, k, act, primary, ct, n_types, mon_bits)
-    packed, pair_plat, presence, prim, by_type, covered, n_active, n_dark, bad_p, bad_t = node
+    (packed, pair_plat, presence, prim, by_type, covered, n_covered, n_active, n_dark, bad_p,
+     bad_t) = node  # fmt: skip
     if bad_p:
         _check_range(primary, "primary", -1, k)
     if bad_t:
@@ -1762,6 +1776,7 @@ def _counts_numba(
         mod_degree=mod_deg,
         mod_edges=int(mod_m),
         covered=covered,
+        n_covered=int(n_covered),
         n_visible=int(n_visible),
     )
 
@@ -1880,7 +1895,7 @@ def snapshot(
     out["comm_n_components"] = float(c.comm_n_components)
     out["comm_mean_component_size"] = _ratio(c.n_active, c.comm_n_components)
     out["modularity_primary"] = _modularity_from_counts(c.mod_inside, c.mod_degree, c.mod_edges)
-    out["coverage_groups"] = _ratio(int(np.count_nonzero(c.covered)), c.n_active)
+    out["coverage_groups"] = _ratio(c.n_covered, c.n_active)
     out["coverage_ties"] = _ratio(c.n_visible, c.n_ties)
     out["coverage_severity"] = _severity_share(sev, c.covered, act)
     plat = _platform_summary(c.presence, c.plat_n_components, c.plat_giant)
@@ -1956,6 +1971,7 @@ if HAVE_NUMBA:
         use_type = crime_type.shape[0] > 0
         n_active = 0
         n_dark = 0
+        n_covered = 0
         bad_p = 0
         bad_t = 0
         n_pairs = 0
@@ -1984,7 +2000,9 @@ if HAVE_NUMBA:
                 n_pairs += x
                 presence[j] += x
             n_dark += c == 0
-            covered[i] = (c & mon_bits) != 0
+            seen = (c & mon_bits) != 0
+            covered[i] = seen
+            n_covered += seen
             prim[p + 1] += 1
             by_type[t, p + 1] += 1
             packed[i] = (
@@ -1992,15 +2010,17 @@ if HAVE_NUMBA:
             )
         packed[n] = n_pairs << _OFFSET_SHIFT
         return (
-            packed, pair_plat[:n_pairs], presence, prim[1:], by_type[:, 1:], covered, n_active,
-            n_dark, bad_p, bad_t,
+            packed, pair_plat[:n_pairs], presence, prim[1:], by_type[:, 1:], covered, n_covered,
+            n_active, n_dark, bad_p, bad_t,
         )  # fmt: skip
 
     @_jit
     def _nb_edge_pass(eu, ev, packed, n_pairs, mon_bits, k):
         """One pass over the ties: counts, modularity sums and unions of shared presences."""
         n = packed.shape[0] - 1
-        parent = np.arange(n_pairs).astype(np.int32)
+        parent = np.empty(n_pairs, np.int32)
+        for j in range(n_pairs):
+            parent[j] = j
         deg_tie = np.zeros(n, np.int32)
         deg_brk = np.zeros(n, np.int32)
         mod_in = np.zeros(k + 1, np.int64)  # slot 0 collects unlabelled ends and is dropped
