@@ -96,3 +96,19 @@ def test_load_graphml_and_edgelist(tmp_path):
     assert m.network.degree.tolist() == [2] * 6
     with pytest.raises(ConfigError, match="file not found"):
         load_graph(tmp_path / "missing.graphml")
+
+
+def test_compiled_growth_equals_its_python_source():
+    from migration_sim.network import _grow
+
+    rng = np.random.default_rng(5)
+    n = 300
+    ct = rng.integers(0, 3, n)
+    m_i = rng.integers(1, 4, n)
+    order = rng.permutation(n)
+    draws = rng.random((n, 3, 4))
+    retry = rng.random(n * 3)
+    fast = _grow(ct, m_i, order, draws, retry, 0.5, 0.4, 3)
+    slow = _grow.py_func(ct, m_i, order, draws, retry, 0.5, 0.4, 3)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    assert fast[0].size > 0.9 * m_i.sum() - 10

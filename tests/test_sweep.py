@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import sweep_fakes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sweep_fakes import fake_run, slow_run
@@ -23,8 +22,8 @@ from migration_sim.cli_sweep import main as cli_main
 from migration_sim.sweep import (
     Design,
     Parameter,
-    SweepSpec,
     SweepError,
+    SweepSpec,
     SweepSpecError,
     load_summary,
     load_sweep_spec,
@@ -560,13 +559,17 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
     bad = write(tmp_path, 'outcomes = ["final:y"]\n[parameters]\na = {range = [2, 1]}', "b.toml")
     assert cli_main(["sweep", str(bad), "--out", str(tmp_path / "b")]) == 2
     assert "'a'.range = [2, 1] is empty" in capsys.readouterr().err
+    assert cli_main(["sweep", str(spec_path), "--workers", "0", "--out", str(out)]) == 2
+    assert "workers = 0: expected an integer >= 1" in capsys.readouterr().err
+    assert cli_main(["analyze", str(tmp_path / "nothing")]) == 1
+    assert "is not a sweep folder" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- EMA Workbench
 def test_ema_model_is_a_plain_function_of_params():
     from migration_sim.sweep import EMAModel
 
-    f = EMAModel(["last = final:y", "mean:n"], steps=4, run_fn=sweep_fakes.fake_run)
+    f = EMAModel(["last = final:y", "mean:n"], steps=4, run_fn=fake_run)
     out = f(seed=3, a=1.5, b=2.0)
     direct = fake_run({"a": 1.5, "b": 2.0}, seed=3, steps=4).timeseries
     assert out == {"last": direct["y"].iloc[-1], "mean:n": 4.0}

@@ -269,20 +269,13 @@ def contact_share(
     starts, ends = indptr[rows], indptr[rows + 1]
     counts = ends - starts
     nbrs = indices[np.repeat(starts, counts) + _ranges(counts)]
-    on_counts = _segment_sum(member[nbrs].astype(np.float64), counts)
-    n_active = _segment_sum(active[nbrs].astype(np.float64)[:, None], counts)[:, 0]
+    seg = np.repeat(np.arange(rows.size), counts)
+    k = member.shape[1]
+    tie, plat = np.nonzero(member[nbrs])
+    on_counts = np.bincount(seg[tie] * k + plat, minlength=rows.size * k).reshape(rows.size, k)
+    n_active = np.bincount(seg[active[nbrs]], minlength=rows.size)
     inv = np.divide(1.0, n_active, out=np.zeros(n_active.size), where=n_active > 0)
     return on_counts * inv[:, None]
-
-
-def _segment_sum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Sum consecutive runs of rows of ``values`` (n, K); run r has ``counts[r]`` rows."""
-    out = np.zeros((counts.size, values.shape[1]))
-    nonempty = counts > 0
-    if nonempty.any():
-        first = (np.cumsum(counts) - counts)[nonempty]
-        out[nonempty] = np.add.reduceat(values, first, axis=0)
-    return out
 
 
 def utilities(

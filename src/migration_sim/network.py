@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -58,11 +59,13 @@ class ContactNetwork:
         keep = lo != hi
         key = np.unique(lo[keep] * n + hi[keep])
         lo, hi = key // n, key % n
-        data = np.ones(2 * lo.size)
-        adj = sp.csr_array(
-            (data, (np.concatenate([lo, hi]), np.concatenate([hi, lo]))), shape=(n, n)
-        )
-        adj.sort_indices()
+        # both directions, sorted by (row, column): a CSR built directly, without COO sums
+        rows = np.concatenate([lo, hi])
+        cols = np.concatenate([hi, lo])
+        order = np.argsort(rows * n + cols, kind="stable")
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        adj = sp.csr_array((np.ones(rows.size), cols[order], indptr), shape=(n, n))
         return cls(n=n, edges_u=lo, edges_v=hi, adjacency=adj)
 
     @property
@@ -144,50 +147,118 @@ def holme_kim_homophily(
     m_i = m_lo + (rng.random(n) < (half - m_lo)).astype(np.int64)
     order = rng.permutation(n)
     n_types = int(crime_type.max()) + 1 if n else 0
-    # Degree-proportional sampling: a node appears in a pool once per tie end, plus once on
-    # arrival (the "+1" that lets new nodes be found).
-    pool_all: list[int] = []
-    pool_type: list[list[int]] = [[] for _ in range(n_types)]
-    adj: list[list[int]] = [[] for _ in range(n)]
-    us: list[int] = []
-    vs: list[int] = []
     max_m = int(m_i.max()) if n else 0
-    # pre-draw uniforms for speed: per node, per tie: [triad?, within?, pick, pick-neighbour]
+    # uniforms per node and tie: [triad?, within type?, pick from pool, pick a neighbour]
     draws = rng.random((n, max(max_m, 1), 4))
-    for pos, node in enumerate(order.tolist()):
-        c = int(crime_type[node])
-        m = min(int(m_i[node]), pos)
-        chosen: set[int] = set()
+    retry = rng.random(max(n * max_m, 1))  # extra picks after a duplicate (rare)
+    us, vs = _grow(crime_type, m_i, order, draws, retry, p_triad, q_within, n_types)
+    return ContactNetwork.from_edges(n, us, vs)
+
+
+@numba.njit(cache=True)
+def _grow(
+    crime_type: np.ndarray,
+    m_i: np.ndarray,
+    order: np.ndarray,
+    draws: np.ndarray,
+    retry: np.ndarray,
+    p_triad: float,
+    q_within: float,
+    n_types: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The growth loop of :func:`holme_kim_homophily` (compiled with numba).
+
+    Pools hold each node once per tie end plus once on arrival, so a uniform index into a pool
+    is a degree-proportional (+1) pick. Adjacency is a linked list of tie ends so that a random
+    contact of the previous target can be found while the graph grows.
+    """
+    n = crime_type.size
+    total_m = 0
+    for i in range(n):
+        total_m += m_i[i]
+    cap = 2 * total_m + n
+    pool_all = np.empty(cap, np.int64)
+    n_all = 0
+    pool_type = np.empty((n_types, cap), np.int32)
+    n_type = np.zeros(n_types, np.int64)
+    head = np.full(n, -1, np.int64)
+    nxt = np.empty(2 * total_m, np.int64)
+    val = np.empty(2 * total_m, np.int64)
+    deg = np.zeros(n, np.int64)
+    n_slots = 0
+    us = np.empty(total_m, np.int64)
+    vs = np.empty(total_m, np.int64)
+    n_edges = 0
+    r = 0
+    chosen = np.empty(max(1, draws.shape[1]), np.int64)
+    for pos in range(n):
+        node = order[pos]
+        c = crime_type[node]
+        m = min(m_i[node], pos)
+        n_chosen = 0
         prev = -1
-        d = draws[pos]
         for j in range(m):
             target = -1
-            if prev >= 0 and d[j, 0] < p_triad:
-                nbrs = adj[prev]
-                cand = nbrs[int(d[j, 3] * len(nbrs))] if nbrs else -1
-                if cand >= 0 and cand != node and cand not in chosen:
+            if prev >= 0 and draws[pos, j, 0] < p_triad and deg[prev] > 0:
+                steps = int(draws[pos, j, 3] * deg[prev])
+                slot = head[prev]
+                for _ in range(steps):
+                    slot = nxt[slot]
+                cand = val[slot]
+                ok = cand != node
+                for q in range(n_chosen):
+                    if chosen[q] == cand:
+                        ok = False
+                if ok:
                     target = cand
             if target < 0:
-                pool = pool_type[c] if (d[j, 1] < q_within and pool_type[c]) else pool_all
+                use_type = draws[pos, j, 1] < q_within and n_type[c] > 0
+                size = n_type[c] if use_type else n_all
                 for attempt in range(32):
-                    u = d[j, 2] if attempt == 0 else rng.random()
-                    cand = pool[int(u * len(pool))]
-                    if cand not in chosen:
+                    if attempt == 0:
+                        u = draws[pos, j, 2]
+                    else:
+                        u = retry[r % retry.size]
+                        r += 1
+                    k = int(u * size)
+                    cand = pool_type[c, k] if use_type else pool_all[k]
+                    ok = True
+                    for q in range(n_chosen):
+                        if chosen[q] == cand:
+                            ok = False
+                    if ok:
                         target = cand
                         break
             if target < 0:
                 continue
-            chosen.add(target)
-            adj[node].append(target)
-            adj[target].append(node)
-            us.append(node)
-            vs.append(target)
-            pool_all.append(target)
-            pool_type[int(crime_type[target])].append(target)
+            chosen[n_chosen] = target
+            n_chosen += 1
+            # record the tie and both adjacency ends
+            us[n_edges] = node
+            vs[n_edges] = target
+            n_edges += 1
+            val[n_slots] = target
+            nxt[n_slots] = head[node]
+            head[node] = n_slots
+            n_slots += 1
+            deg[node] += 1
+            val[n_slots] = node
+            nxt[n_slots] = head[target]
+            head[target] = n_slots
+            n_slots += 1
+            deg[target] += 1
+            pool_all[n_all] = target
+            n_all += 1
+            ct = crime_type[target]
+            pool_type[ct, n_type[ct]] = target
+            n_type[ct] += 1
             prev = target
-        pool_all.extend([node] * (len(chosen) + 1))
-        pool_type[c].extend([node] * (len(chosen) + 1))
-    return ContactNetwork.from_edges(n, np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64))
+        for _ in range(n_chosen + 1):
+            pool_all[n_all] = node
+            n_all += 1
+            pool_type[c, n_type[c]] = node
+            n_type[c] += 1
+    return us[:n_edges], vs[:n_edges]
 
 
 def from_networkx(graph: nx.Graph, n_groups: int) -> ContactNetwork:

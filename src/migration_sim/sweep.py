@@ -240,10 +240,6 @@ def _open_executor(
     workers: int | None, scheduler: str | None, executor: Executor | None
 ) -> Iterator[tuple[Executor, int]]:
     """Yield (executor, number of parallel slots); shut down what this function started."""
-    if sum(x is not None for x in (scheduler, executor)) > 1:
-        raise ValueError("give at most one of scheduler= and executor=")
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise ValueError(f"workers = {workers!r}: expected an integer >= 1")
     if executor is not None:
         yield executor, workers or os.cpu_count() or 1
     elif scheduler is not None:
@@ -416,6 +412,12 @@ def run_sweep(
         call resumes.
     """
     start = time.perf_counter()
+    if scheduler is not None and executor is not None:
+        raise ValueError("give at most one of scheduler= and executor=")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers = {workers!r}: expected an integer >= 1")
     if not isinstance(spec, SweepSpec):
         spec = load_sweep_spec(spec)
     directory = Path(out) if out is not None else Path("results") / spec.name
@@ -444,6 +446,7 @@ def run_sweep(
         **provenance(),
     }
     with SweepStore.open(directory, meta, spec.to_dict(), design, force=force) as store:
+        design = load_design(directory)  # the stored design governs a resumed sweep
         status = store.run_status()
         todo = [
             i
