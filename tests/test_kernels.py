@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migration_sim import kernels
+from migration_sim import choice, kernels
 from migration_sim.kernels import UtilityWeights
 
 W = UtilityWeights(
@@ -18,6 +18,32 @@ W = UtilityWeights(
 )
 
 
+def _utilities_without_contacts(n, risk, reach, usability, need, ra, sev, soph):
+    """Utilities from the compiled kernel for n identical groups without contacts."""
+    k = reach.size
+    rows = np.arange(n)
+    indptr = np.zeros(n + 1, np.int64)
+    ones = np.ones(n)
+    return choice.utility_rows(
+        rows,
+        indptr,
+        np.empty(0, np.int64),
+        np.zeros((n, k), bool),
+        np.ones(n, bool),
+        np.full(n, -1),
+        np.repeat(risk[None, :], n, 0),
+        need * ones,
+        ra * ones,
+        sev * ones,
+        soph * ones,
+        reach,
+        usability,
+        np.zeros(k),
+        np.zeros(k),
+        choice.weights_array(W),
+    )
+
+
 def test_logit_matches_analytical_probabilities():
     """Network effects and switching costs off: choice shares = softmax(beta V) exactly.
 
@@ -27,28 +53,23 @@ def test_logit_matches_analytical_probabilities():
     k = 5
     reach = np.array([0.9, 0.3, 0.15, 0.6, 0.05])
     usability = np.array([0.95, 0.85, 0.65, 0.9, 0.3])
-    risk = np.array([[0.4, 0.05, 0.02, 0.5, 0.0]])
+    risk = np.array([0.4, 0.05, 0.02, 0.5, 0.0])
     n = 100_000
     u = (np.arange(n) + 0.5) / n
-    ones = np.ones(n)
-    v, v0 = kernels.utilities(
+    v, v0 = _utilities_without_contacts(n, risk, reach, usability, 0.8, 0.6, 0.9, 0.4)
+    vi = 1.0 * reach * 0.8 - 2.0 * risk * 0.6 * 0.9 + 1.0 * usability * 0.6
+    np.testing.assert_allclose(v0[0], vi)
+    np.testing.assert_allclose(v, v0)  # switching cost weight is 0
+    primary, member = choice.choose_rows(
         np.zeros((n, k), bool),
-        np.repeat(risk, n, 0),
-        np.zeros((n, k)),
-        0.8 * ones,
-        0.6 * ones,
-        0.9 * ones,
-        0.4 * ones,
-        reach,
-        usability,
-        np.zeros(k),
-        np.zeros(k),
-        W,
+        v,
+        v0,
+        np.ones(k, bool),
+        1,
+        W.beta,
+        W.margin,
+        np.column_stack([u, u, u]),
     )
-    primary, member = kernels.choose_platforms(
-        np.zeros((n, k), bool), v, v0, np.ones(k, bool), 1, W, np.column_stack([u, u, u])
-    )
-    vi = 1.0 * reach * 0.8 - 2.0 * risk[0] * 0.6 * 0.9 + 1.0 * usability * 0.6
     p = np.exp(W.beta * vi) / np.exp(W.beta * vi).sum()
     freq = np.bincount(primary, minlength=k) / n
     assert np.abs(freq - p).max() < 2.0 / n
@@ -60,10 +81,24 @@ def test_unavailable_platform_never_chosen_and_none_available_goes_dark():
     member = np.array([[True, False, False]])
     avail = np.array([False, True, True])
     for uu in (0.0, 0.5, 0.999):
-        p, m = kernels.choose_platforms(member, v, v, avail, 2, W, np.array([[uu, 0.5, 0.5]]))
+        p, m = choice.choose_rows(
+            member, v, v, avail, 2, W.beta, W.margin, np.array([[uu, 0.5, 0.5]])
+        )
         assert p[0] in (1, 2) and not m[0, 0]
-    p, m = kernels.choose_platforms(member, v, v, np.zeros(3, bool), 2, W, np.full((1, 3), 0.5))
+    p, m = choice.choose_rows(
+        member, v, v, np.zeros(3, bool), 2, W.beta, W.margin, np.full((1, 3), 0.5)
+    )
     assert p[0] == -1 and not m.any()
+
+
+def test_pick_is_softmax_inverse_cdf():
+    logits = np.array([0.0, np.log(3.0), 5.0])
+    allowed = np.array([True, True, False])
+    assert choice.pick(logits, allowed, 0.0) == 0
+    assert choice.pick(logits, allowed, 0.2499) == 0
+    assert choice.pick(logits, allowed, 0.2501) == 1
+    assert choice.pick(logits, allowed, 0.9999999) == 1
+    assert choice.pick(logits, np.zeros(3, bool), 0.5) == -1
 
 
 @settings(max_examples=60, deadline=None)
@@ -84,8 +119,8 @@ def test_choice_invariants(n, k, max_platforms, seed):
     v0 = rng.normal(size=(n, k))
     v = v0 - 1.0 * (~member)
     avail = rng.random(k) < 0.8
-    primary, new = kernels.choose_platforms(
-        member, v, v0, avail, max_platforms, W, rng.random((n, 3))
+    primary, new = choice.choose_rows(
+        member, v, v0, avail, max_platforms, W.beta, W.margin, rng.random((n, 3))
     )
     assert (new.sum(axis=1) <= max_platforms).all()
     assert not new[:, ~avail].any()

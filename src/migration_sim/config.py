@@ -64,6 +64,7 @@ _KIND_TEXT = {
     "bool": "true or false",
     "real": "a finite number",
     "seq_str": "a list of strings",
+    "seq_int": "a list of integers >= 0",
 }
 
 
@@ -96,6 +97,12 @@ def _check_value(key: str, value: Any, meta: Mapping[str, Any]) -> Any:
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise fail()
         return list(value)
+    if kind == "seq_int":
+        if isinstance(value, str | bytes) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+        ):
+            raise fail()
+        return sorted(set(value))
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise fail()
     if kind.startswith("int"):
@@ -393,6 +400,12 @@ class MetricsConfig:
     )
     monitored_min_disclosure: float = _param(
         0.5, "Disclosure at or above which a platform counts as monitored by default.", "prob"
+    )
+    graph_steps: list[int] = _param(
+        [],
+        "Steps at which the communication graph (ties whose ends share a platform) is kept "
+        "for GraphML export (Results.communication_graph / write_graphml).",
+        "seq_int",
     )
 
 

@@ -302,7 +302,7 @@ class CriminalGroup(mesa.Agent):
         """Reference rule: revise primary and secondary platforms with three uniforms.
 
         The steps (primary logit, keep, trim, drop logit, add logit) are those documented in
-        :func:`migration_sim.kernels.choose_platforms`.
+        :mod:`migration_sim.choice`.
 
         Returns
         -------
@@ -348,6 +348,7 @@ def _pick(logits: list[float], allowed: list[bool], u: float) -> int:
     finite = [x for x, ok in zip(logits, allowed, strict=True) if ok]
     if not finite:
         return -1
+    last = max(k for k, ok in enumerate(allowed) if ok)
     top = max(finite)
     weights = [float(np.exp(x - top)) if ok else 0.0 for x, ok in zip(logits, allowed, strict=True)]
     total = sum(weights)
@@ -358,4 +359,4 @@ def _pick(logits: list[float], allowed: list[bool], u: float) -> int:
         cum += wk
         if cum > threshold:
             return k
-    return len(weights) - 1
+    return last

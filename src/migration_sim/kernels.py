@@ -2,8 +2,8 @@
 
 Every function here takes arrays, parameters and (where needed) random numbers handed in, and
 returns arrays. None touches a model object, so the same kernel serves the model, the tests and
-the benchmarks. The readable per-group version of the decision rule lives in
-:class:`migration_sim.groups.CriminalGroup`; tests prove both give the same choices.
+the benchmarks. The choice kernel itself is compiled and lives in :mod:`migration_sim.choice`; the readable
+per-group version of the decision rule lives in :class:`migration_sim.groups.CriminalGroup`.
 
 Notation: N groups, K platforms, ``member`` is the (N, K) presence matrix, rows are groups.
 The equations are written out in ``docs/model.md`` exactly as computed here.
@@ -26,9 +26,6 @@ __all__ = [
     "update_risk",
     "policy_term",
     "observed_enforcement",
-    "contact_share",
-    "utilities",
-    "choose_platforms",
     "calibrate_constants",
     "membership_codes",
     "code_bits",
@@ -254,144 +251,6 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
     """Concatenate ``arange(c)`` for each c in counts, without a Python loop."""
     total = int(counts.sum())
     return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
-def contact_share(
-    adjacency: sp.csr_array, rows: np.ndarray, member: np.ndarray, active: np.ndarray
-) -> np.ndarray:
-    """Share of each listed group's active contacts present on each platform.
-
-    ``L_ik = #{j in contacts(i) : j active and on k} / #{j in contacts(i) : j active}``, 0 for a
-    group without active contacts. Only the listed rows' contacts are touched.
-    Complexity: O(sum of the rows' degrees * K).
-    """
-    indptr, indices = adjacency.indptr, adjacency.indices
-    starts, ends = indptr[rows], indptr[rows + 1]
-    counts = ends - starts
-    nbrs = indices[np.repeat(starts, counts) + _ranges(counts)]
-    seg = np.repeat(np.arange(rows.size), counts)
-    k = member.shape[1]
-    tie, plat = np.nonzero(member[nbrs])
-    on_counts = np.bincount(seg[tie] * k + plat, minlength=rows.size * k).reshape(rows.size, k)
-    n_active = np.bincount(seg[active[nbrs]], minlength=rows.size)
-    inv = np.divide(1.0, n_active, out=np.zeros(n_active.size), where=n_active > 0)
-    return on_counts * inv[:, None]
-
-
-def utilities(
-    member: np.ndarray,
-    risk: np.ndarray,
-    net_share: np.ndarray,
-    reach_need: np.ndarray,
-    risk_aversion: np.ndarray,
-    severity: np.ndarray,
-    sophistication: np.ndarray,
-    reach: np.ndarray,
-    usability: np.ndarray,
-    popularity: np.ndarray,
-    constant: np.ndarray,
-    w: UtilityWeights,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Utility of each platform to each listed group.
-
-    ``V0_ik = w_reach * reach_k * need_i + w_network * L_ik + w_popularity * G_k
-    - w_risk * R_ik * ra_i * sev_i + w_usability * usability_k * (1 - soph_i) + alpha_k`` and
-    ``V_ik = V0_ik - w_switch * (1 - m_ik)`` (the switching cost of a platform not yet used).
-    Terms are added in exactly this order (the reference rule does the same).
-
-    Returns
-    -------
-    V, V0 : numpy.ndarray
-        Utilities with and without the switching cost, shape (n, K).
-    """
-    v0 = w.reach * (reach_need[:, None] * reach[None, :])
-    v0 = v0 + w.network * net_share
-    v0 = v0 + w.popularity * popularity[None, :]
-    v0 = v0 - w.risk * (risk * (risk_aversion * severity)[:, None])
-    v0 = v0 + w.usability * ((1.0 - sophistication)[:, None] * usability[None, :])
-    v0 = v0 + constant[None, :]
-    v = v0 - w.switch * (~member).astype(np.float64)
-    return v, v0
-
-
-def _logit_pick(logits: np.ndarray, allowed: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Pick a column per row by inverse CDF over softmax(logits) restricted to ``allowed``.
-
-    Returns -1 for rows with nothing allowed.
-    """
-    masked = np.where(allowed, logits, -np.inf)
-    top = masked.max(axis=1)
-    safe_top = np.where(np.isfinite(top), top, 0.0)
-    weights = np.exp(masked - safe_top[:, None])
-    cum = np.cumsum(weights, axis=1)
-    pick = np.argmax(cum > (u * cum[:, -1])[:, None], axis=1)
-    return np.where(allowed.any(axis=1), pick, -1)
-
-
-def choose_platforms(
-    member: np.ndarray,
-    v: np.ndarray,
-    v0: np.ndarray,
-    available: np.ndarray,
-    max_platforms: int,
-    w: UtilityWeights,
-    u: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Revise primary and secondary platforms of the listed groups (one row each).
-
-    1. Primary: multinomial logit ``P(k) = exp(beta V_k) / sum_j exp(beta V_j)`` over available
-       platforms, drawn by inverse CDF with ``u[:, 0]``. No available platform: the group goes
-       dark (primary -1, no presence).
-    2. The group is present on the new primary and keeps its other available platforms.
-    3. Above ``max_platforms``: the secondary with the lowest ``V0`` is dropped (first on ties).
-    4. Drop: with secondaries left, one logit draw (``u[:, 1]``) over "drop secondary s"
-       (logit ``-beta (V0_s - A)``) and "drop none" (logit 0), anchor ``A = V0_primary - margin``.
-    5. Add: below ``max_platforms``, one logit draw (``u[:, 2]``) over "add k" for available
-       platforms not used (logit ``beta (V_k - A)``, switching cost included) and "add none"
-       (logit 0).
-
-    Returns
-    -------
-    primary, member : numpy.ndarray
-        New primary index per row (-1 when dark) and the new presence rows.
-    """
-    n, k_count = v.shape
-    rows = np.arange(n)
-    primary = _logit_pick(w.beta * v, np.broadcast_to(available, v.shape), u[:, 0])
-    dark = primary < 0
-    new = member & available[None, :]
-    safe_p = np.where(dark, 0, primary)
-    new[rows[~dark], safe_p[~dark]] = True
-    new[dark] = False
-    is_primary = np.zeros_like(new)
-    is_primary[rows[~dark], safe_p[~dark]] = True
-    # 3. trim to max_platforms (at most one over: only the primary can have been added)
-    over = new.sum(axis=1) > max_platforms
-    if over.any():
-        cand = np.where(new & ~is_primary, v0, np.inf)
-        worst = np.argmin(cand, axis=1)
-        new[rows[over], worst[over]] = False
-    if max_platforms > 1:
-        anchor = v0[rows, safe_p] - w.margin
-        # 4. drop one secondary, or none
-        secondary = new & ~is_primary
-        has_sec = secondary.any(axis=1) & ~dark
-        if has_sec.any():
-            logits = np.concatenate([-w.beta * (v0 - anchor[:, None]), np.zeros((n, 1))], axis=1)
-            allowed = np.concatenate([secondary, np.ones((n, 1), bool)], axis=1)
-            pick = _logit_pick(logits, allowed, u[:, 1])
-            drop = has_sec & (pick < k_count)
-            new[rows[drop], pick[drop]] = False
-        # 5. add one platform, or none
-        room = (new.sum(axis=1) < max_platforms) & ~dark
-        if room.any():
-            cand = available[None, :] & ~new
-            logits = np.concatenate([w.beta * (v - anchor[:, None]), np.zeros((n, 1))], axis=1)
-            allowed = np.concatenate([cand, np.ones((n, 1), bool)], axis=1)
-            pick = _logit_pick(logits, allowed, u[:, 2])
-            add = room & (pick < k_count)
-            new[rows[add], pick[add]] = True
-    return primary, new
 
 
 def stationary_shares(v0: np.ndarray, beta: float, switch: float) -> np.ndarray:

@@ -903,7 +903,7 @@ def _modularity_from_counts(
     if n_edges == 0:
         return math.nan
     m = float(n_edges)
-    norm = 1.0 / (2.0 * m) ** 2 * 0.99
+    norm = 1.0 / (2.0 * m) ** 2
     q = 0.0
     for lc, dc in zip(inside.tolist(), degree.tolist(), strict=True):
         q += lc / m - dc * dc * norm
@@ -1853,8 +1853,10 @@ def snapshot(
     The numba kernel makes one pass over the groups, one over the ties (union-find over the
     (group, platform) presences for the per-platform subgraphs) and one over the presences (the
     communication graph is the union of the platform subgraphs joined through each multi-homing
-    group). Time complexity: O(N K + E K alpha(N)); about 10 ms for N = 100,000, K = 10,
-    E = 500,000 on a small machine (``benchmarks/bench_metrics.py``).
+    group). Time complexity: O(N K + E K alpha(N)). For N = 100,000, K = 10 and E = 500,000
+    ties sorted by ``edges_u`` it takes about 17-20 ms on the 2-core development machine, two
+    thirds of it in the pass over the ties; the numpy path takes about 250 ms
+    (``benchmarks/bench_metrics.py``).
     """
     m = _as_membership(membership)
     n, k = m.shape
@@ -1916,14 +1918,17 @@ def snapshot(
 # ---------------------------------------------------------------------------------------------
 # numba fast path for snapshot()
 # ---------------------------------------------------------------------------------------------
-# Profile notes (N = 100,000, K = 10, E = 500,000, 2-core VM): scipy's connected_components alone
-# takes about 60 ms per graph, so the numpy path cannot meet a 10 ms budget. The kernel below
-# replaces the two components calls with a union-find over (group, platform) presence pairs:
-# ties join pairs on the same platform (giving every platform subgraph at once), then each
-# multi-homing group's pairs are joined (giving the communication graph, which is the union of
-# the platform subgraphs). What mattered: one packed int64 per group (one load per tie end),
-# int32 parents, a branch-free popcount, and no large temporary arrays (fresh pages cost more
-# than the arithmetic on this machine).
+# Profile notes (N = 100,000, K = 10, E = 500,000, 2-core VM): scipy's connected_components
+# alone takes about 50-60 ms per graph, so the numpy path (about 250 ms per snapshot) cannot meet
+# a per-step budget. The kernel below replaces the two components calls with one union-find over
+# (group, platform) presence pairs: ties join pairs on the same platform (giving every platform
+# subgraph at once), then each multi-homing group's pairs are joined (giving the communication
+# graph, which is the union of the platform subgraphs). What paid: one packed int64 per group
+# (one load per tie end), int32 parents, a branch-free popcount (the loop version cost about a
+# third of the tie pass), and no large temporaries. What did not: collecting the pair edges
+# first and uniting them in a second loop, blocking the tie loop to overlap loads, union by size,
+# branch-free counters. The union-find over ties dominates (about 2/3 of the time) and is bound
+# by memory latency; ties sorted by edges_u are about twice as fast as ties in random order.
 
 if HAVE_NUMBA:
     _jit = numba.njit(cache=True, nogil=True)

@@ -16,7 +16,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from migration_sim import kernels
+from migration_sim import choice, kernels, metrics
 from migration_sim.config import Config, ConfigError, default_config
 from migration_sim.groups import CriminalGroup, draw_population
 from migration_sim.network import (
@@ -177,6 +177,7 @@ class MigrationModel(mesa.Model):
         self._primary_before = self.population.primary.copy()
         self._active_before = self.population.active.copy()
         self.recorder = Recorder(self.n_platforms, len(self.crime_type_names), cfg.run.steps)
+        self._graph_steps = set(cfg.metrics.graph_steps)
         self._agents: dict[int, CriminalGroup] = {}
         if self.population.n <= EAGER_AGENT_LIMIT or engine == "reference":
             for i in range(self.population.n):
@@ -250,35 +251,30 @@ class MigrationModel(mesa.Model):
         counts = np.bincount(pop.primary[has], minlength=self.n_platforms)
         return counts / n_active if n_active else np.zeros(self.n_platforms)
 
-    def _utilities(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Vectorised utilities (V, V0) of every platform for the listed groups.
-
-        A platform the group was banned from in this step counts as known: no switching cost.
-        """
-        pop = self.population
-        net_share = kernels.contact_share(self.network.adjacency, rows, pop.member, pop.active)
-        known = pop.member[rows]
-        banned = self.banned_from[rows]
-        sel = np.flatnonzero(banned >= 0)
-        known[sel, banned[sel]] = True
-        return kernels.utilities(
-            known,
-            pop.risk[rows],
-            net_share,
-            pop.reach_need[rows],
-            pop.risk_aversion[rows],
-            self.type_priority[pop.crime_type[rows]],
-            pop.sophistication[rows],
+    def _choice_inputs(self) -> tuple:
+        """Arguments shared by the compiled utility and revision kernels (after ``rows``)."""
+        pop, net = self.population, self.network
+        return (
+            net.indptr,
+            net.indices,
+            pop.member,
+            pop.active,
+            self.banned_from,
+            pop.risk,
+            pop.reach_need,
+            pop.risk_aversion,
+            self.type_priority[pop.crime_type],
+            pop.sophistication,
             self.platform.reach,
             self.platform.usability,
             self.popularity,
             self.constants,
-            self.weights,
+            choice.weights_array(self.weights),
         )
 
     def _calibrate_constants(self) -> np.ndarray:
         rows = np.flatnonzero(self.population.active)
-        _, v0 = self._utilities(rows)
+        _, v0 = choice.utility_rows(rows, *self._choice_inputs())
         target = np.array([p.initial_share for p in self.params.platforms])
         return kernels.calibrate_constants(v0, target, self.weights.beta, self.weights.switch)
 
@@ -504,14 +500,11 @@ class MigrationModel(mesa.Model):
                 rows.size, self.n_platforms
             )
         else:
-            v, v0 = self._utilities(rows)
-            new_primary, new_member = kernels.choose_platforms(
-                pop.member[rows],
-                v,
-                v0,
+            new_primary, new_member = choice.revise_rows(
+                rows,
+                *self._choice_inputs(),
                 self.platform.available,
                 self.params.groups.max_platforms,
-                self.weights,
                 u_choice[rows],
             )
         pop.primary[rows] = new_primary
@@ -557,9 +550,49 @@ class MigrationModel(mesa.Model):
         a["bans"][row] = np.bincount(self._bans, minlength=k)
         a["mean_risk"][row] = (pop.active @ pop.risk) / n_active if n_active else 0.0
         a["disclosure"][row] = self.platform.disclosure
+        every = self.params.metrics.every
+        if every and t % every == 0:
+            rec.set_metrics(row, self._fragmentation())
+        if t in self._graph_steps:
+            net = self.network
+            rec.graphs[t] = (
+                pop.member.copy(),
+                pop.primary.copy(),
+                pop.active.copy(),
+                net.edges_u.copy(),
+                net.edges_v.copy(),
+            )
         self._events = (np.empty(0, np.int64), np.empty(0, np.int64))
         self._bans = np.empty(0, np.int64)
         self.datacollector.collect(self)
+
+    def monitored_platforms(self) -> np.ndarray:
+        """Mask of the platforms authorities monitor now (``metrics.monitored`` or, if empty,
+        those whose disclosure is at least ``metrics.monitored_min_disclosure``)."""
+        m = self.params.metrics
+        if m.monitored:
+            return metrics.monitored_mask(m.monitored, self.platform_names)
+        return self.platform.disclosure >= m.monitored_min_disclosure
+
+    def _fragmentation(self) -> dict[str, float]:
+        """Every fragmentation and monitoring measure of the current state."""
+        pop, net = self.population, self.network
+        values = metrics.snapshot(
+            pop.member,
+            pop.active,
+            pop.primary,
+            net.edges_u,
+            net.edges_v,
+            pop.size,
+            self.type_priority[pop.crime_type],
+            self.monitored_platforms(),
+            platform_names=self.platform_names,
+            crime_type=pop.crime_type,
+            crime_type_names=self.crime_type_names,
+        )
+        curve = metrics.coverage_curve(pop.member, pop.active)
+        values.update({f"coverage_top.{k + 1}": float(c) for k, c in enumerate(curve)})
+        return values
 
     def _presence_by_type(self) -> tuple[np.ndarray, np.ndarray]:
         """Presence counts per (crime type, platform) and the number of platforms per group.
@@ -636,6 +669,13 @@ class MigrationModel(mesa.Model):
                 "spawn_key": list(self.seed_sequence.spawn_key),
             },
             shock_log=list(self.shock_log),
+            graphs=dict(rec.graphs),
+            group_attributes={
+                "crime_type": np.array(self.crime_type_names, dtype=object)[
+                    self.population.crime_type
+                ],
+                "size": self.population.size.copy(),
+            },
         )
 
 

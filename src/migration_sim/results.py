@@ -57,6 +57,7 @@ class Recorder:
         }
         self.metrics: dict[str, np.ndarray] = {}
         self.events: list[tuple[np.ndarray, ...]] = []
+        self.graphs: dict[int, tuple[np.ndarray, ...]] = {}
 
     def _grow(self) -> None:
         for name, arr in self.arrays.items():
@@ -140,6 +141,8 @@ class Results:
     config: dict[str, Any]
     seed: dict[str, Any]
     shock_log: list[dict[str, Any]] = field(default_factory=list)
+    graphs: dict[int, tuple[np.ndarray, ...]] = field(default_factory=dict)
+    group_attributes: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:
@@ -236,6 +239,83 @@ class Results:
                 ),
             }
         )
+
+    def fragmentation_summary(
+        self, post_window: int = 90, pre_window: int | None = None
+    ) -> pd.DataFrame:
+        """Before/after values of every fragmentation measure around each shock.
+
+        ``before`` is the value at the step before the shock (or the mean over ``pre_window``
+        steps), ``after`` the value ``post_window`` steps after it; see
+        :func:`migration_sim.metrics.fragmentation_summary`.
+        """
+        from migration_sim.metrics import fragmentation_summary
+
+        ts = self.timeseries
+        return fragmentation_summary(
+            ts[list(self.metrics)],
+            self.shock_steps,
+            post_window=post_window,
+            pre_window=pre_window,
+            incomplete="clip",
+        )
+
+    def migration_response(self, shock_step: int, horizon: int) -> Any:
+        """Where and how fast groups moved in the ``horizon`` steps after a shock.
+
+        See :func:`migration_sim.metrics.migration_response` (top destination share, split,
+        steps to 50% and 90% of the top destination's gain, net flow matrix).
+        """
+        from migration_sim.metrics import migration_response
+
+        a = self.arrays
+        counts = np.column_stack([a["primary"], a["n_dark"]])
+        shares = counts / np.maximum(a["n_active"], 1)[:, None]
+        # metrics counts steps from 0 (flows[j] = moves from state j to j + 1); the model's
+        # step t moves state t - 1 to t, so its step t is index t - 1 there
+        return migration_response(a["flows"][1:], shares, shock_step - 1, horizon)
+
+    def communication_graph(self, step: int) -> Any:
+        """The communication graph kept at ``step`` (see ``metrics.graph_steps``) as networkx.
+
+        Nodes are the active groups, with attributes ``crime_type``, ``size``, ``primary`` and
+        ``platforms`` (names joined by ";"); edges are the contact ties whose two groups share
+        at least one platform, with attribute ``shared`` (platform names joined by ";").
+        """
+        import networkx as nx
+
+        if step not in self.graphs:
+            raise ValueError(
+                f"step = {step} has no stored communication graph; stored steps: "
+                f"{sorted(self.graphs)} (set metrics.graph_steps)"
+            )
+        member, primary, active, eu, ev = self.graphs[step]
+        names = np.array(self.platforms, dtype=object)
+        g = nx.Graph(step=int(step), step_unit=self.step_unit)
+        for i in np.flatnonzero(active).tolist():
+            g.add_node(
+                i,
+                crime_type=str(self.group_attributes["crime_type"][i]),
+                size=float(self.group_attributes["size"][i]),
+                primary=str(names[primary[i]]) if primary[i] >= 0 else "",
+                platforms=";".join(names[member[i]]),
+            )
+        both = active[eu] & active[ev]
+        shared = member[eu] & member[ev]
+        keep = both & shared.any(axis=1)
+        for u, v, row in zip(eu[keep].tolist(), ev[keep].tolist(), shared[keep], strict=True):
+            g.add_edge(u, v, shared=";".join(names[row]))
+        return g
+
+    def write_graphml(self, step: int, path: str | Path) -> None:
+        """Write :meth:`communication_graph` at ``step`` to GraphML, atomically."""
+        import io
+
+        import networkx as nx
+
+        buf = io.BytesIO()
+        nx.write_graphml(self.communication_graph(step), buf)
+        atomic_write_bytes(path, buf.getvalue())
 
     def final_shares(self) -> pd.Series:
         """Primary-platform shares of active groups at the last step."""

@@ -1,0 +1,320 @@
+"""The platform-choice kernel: utilities and the multinomial-logit revision, compiled with numba.
+
+One pass per revising group counts its active contacts on each platform (walking the CSR
+adjacency), builds the utility of every platform, and draws the new primary and secondary
+platforms with three uniforms. The pass is fused so that no (n, K) temporaries are built; the
+readable per-group version of the same rule is :class:`migration_sim.groups.CriminalGroup`, and
+tests prove both give identical choices.
+
+Utility (``docs/model.md`` section 7.6), added term by term in this order::
+
+    V0_ik = w_reach reach_k need_i + w_network L_ik + w_popularity G_k
+            - w_risk R_ik ra_i sev_i + w_usability usability_k (1 - soph_i) + alpha_k
+    V_ik  = V0_ik - w_switch (1 - m_ik)
+
+``L_ik`` is the share of i's active contacts present on k; a platform the group was banned from
+this step counts as used (``m_ik = 1``) for the switching cost.
+
+Revision, with uniforms ``u0, u1, u2``:
+
+1. primary ``k*`` by inverse CDF over ``softmax(beta V)`` on available platforms (none: dark);
+2. present on ``k*``; other available platforms kept;
+3. above ``max_platforms``: the secondary with the lowest ``V0`` is dropped (first on ties);
+4. drop logit over {drop secondary s: ``-beta (V0_s - A)``, none: 0}, ``A = V0_k* - margin``;
+5. add logit (below the limit) over {add unused available k: ``beta (V_k - A)``, none: 0}.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from migration_sim.kernels import UtilityWeights
+
+__all__ = ["weights_array", "utility_rows", "choose_rows", "revise_rows", "pick"]
+
+# positions in the weights array (see weights_array)
+_REACH, _NETWORK, _POPULARITY, _RISK, _SWITCH, _USABILITY, _BETA, _MARGIN = range(8)
+
+
+def weights_array(w: UtilityWeights) -> np.ndarray:
+    """Pack the utility weights for the compiled kernels (order fixed by this module)."""
+    return np.array(
+        [w.reach, w.network, w.popularity, w.risk, w.switch, w.usability, w.beta, w.margin]
+    )
+
+
+@numba.njit(cache=True)
+def pick(logits: np.ndarray, allowed: np.ndarray, u: float) -> int:
+    """Inverse-CDF draw from softmax(logits) over the allowed options; -1 if none is allowed.
+
+    Weights ``exp(x - max)`` are summed left to right; the first option whose cumulative
+    weight exceeds ``u * total`` is chosen (the last allowed one if rounding leaves none).
+    """
+    n = logits.size
+    top = -np.inf
+    last = -1
+    for k in range(n):
+        if allowed[k]:
+            last = k
+            if logits[k] > top:
+                top = logits[k]
+    if last < 0:
+        return -1
+    total = 0.0
+    weights = np.zeros(n)
+    for k in range(n):
+        if allowed[k]:
+            weights[k] = np.exp(logits[k] - top)
+        total += weights[k]
+    threshold = u * total
+    cum = 0.0
+    for k in range(n):
+        cum += weights[k]
+        if cum > threshold:
+            return k
+    return last
+
+
+@numba.njit(cache=True)
+def _utility_row(
+    i,
+    indptr,
+    indices,
+    member,
+    active,
+    banned_from,
+    risk,
+    need,
+    risk_aversion,
+    severity,
+    sophistication,
+    reach,
+    usability,
+    popularity,
+    constants,
+    w,
+    v,
+    v0,
+    counts,
+):
+    """Fill ``v`` and ``v0`` (length K) with group i's utilities."""
+    k_count = member.shape[1]
+    counts[:] = 0
+    n_active = 0
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        if active[j]:
+            n_active += 1
+            for k in range(k_count):
+                if member[j, k]:
+                    counts[k] += 1
+    inv = 1.0 / n_active if n_active > 0 else 0.0
+    ra_sev = risk_aversion[i] * severity[i]
+    for k in range(k_count):
+        share = counts[k] * inv if n_active > 0 else 0.0
+        x = w[_REACH] * (need[i] * reach[k])
+        x = x + w[_NETWORK] * share
+        x = x + w[_POPULARITY] * popularity[k]
+        x = x - w[_RISK] * (risk[i, k] * ra_sev)
+        x = x + w[_USABILITY] * ((1.0 - sophistication[i]) * usability[k])
+        x = x + constants[k]
+        v0[k] = x
+        used = member[i, k] or banned_from[i] == k
+        v[k] = x - w[_SWITCH] * (0.0 if used else 1.0)
+
+
+@numba.njit(cache=True)
+def _choose_row(before, v, v0, available, max_platforms, beta, margin, u0, u1, u2, out):
+    """Steps 1-5 of the revision for one group; writes the presence row, returns the primary."""
+    k_count = v.size
+    logits = np.empty(k_count + 1)
+    allowed = np.zeros(k_count + 1, np.bool_)
+    for k in range(k_count):
+        logits[k] = beta * v[k]
+        allowed[k] = available[k]
+    primary = pick(logits[:k_count], allowed[:k_count], u0)
+    out[:] = False
+    if primary < 0:
+        return -1
+    n_on = 0
+    for k in range(k_count):
+        out[k] = before[k] and available[k]
+    out[primary] = True
+    for k in range(k_count):
+        if out[k]:
+            n_on += 1
+    if n_on > max_platforms:
+        worst = -1
+        for k in range(k_count):
+            if out[k] and k != primary and (worst < 0 or v0[k] < v0[worst]):
+                worst = k
+        out[worst] = False
+        n_on -= 1
+    if max_platforms > 1:
+        anchor = v0[primary] - margin
+        has_secondary = False
+        for k in range(k_count):
+            allowed[k] = out[k] and k != primary
+            has_secondary = has_secondary or allowed[k]
+            logits[k] = -beta * (v0[k] - anchor)
+        if has_secondary:
+            logits[k_count] = 0.0
+            allowed[k_count] = True
+            drop = pick(logits, allowed, u1)
+            if drop < k_count:
+                out[drop] = False
+                n_on -= 1
+        if n_on < max_platforms:
+            for k in range(k_count):
+                allowed[k] = available[k] and not out[k]
+                logits[k] = beta * (v[k] - anchor)
+            logits[k_count] = 0.0
+            allowed[k_count] = True
+            add = pick(logits, allowed, u2)
+            if add < k_count:
+                out[add] = True
+    return primary
+
+
+@numba.njit(cache=True)
+def utility_rows(
+    rows,
+    indptr,
+    indices,
+    member,
+    active,
+    banned_from,
+    risk,
+    need,
+    risk_aversion,
+    severity,
+    sophistication,
+    reach,
+    usability,
+    popularity,
+    constants,
+    w,
+):
+    """Utilities (V, V0), shape (len(rows), K), of every platform for the listed groups."""
+    k_count = member.shape[1]
+    v = np.empty((rows.size, k_count))
+    v0 = np.empty((rows.size, k_count))
+    counts = np.zeros(k_count, np.int64)
+    for r in range(rows.size):
+        _utility_row(
+            rows[r],
+            indptr,
+            indices,
+            member,
+            active,
+            banned_from,
+            risk,
+            need,
+            risk_aversion,
+            severity,
+            sophistication,
+            reach,
+            usability,
+            popularity,
+            constants,
+            w,
+            v[r],
+            v0[r],
+            counts,
+        )
+    return v, v0
+
+
+@numba.njit(cache=True)
+def choose_rows(member, v, v0, available, max_platforms, beta, margin, u):
+    """Revise each row from given utilities: new primaries (-1 = dark) and presence rows."""
+    n, k_count = v.shape
+    primary = np.empty(n, np.int64)
+    out = np.zeros((n, k_count), np.bool_)
+    for r in range(n):
+        primary[r] = _choose_row(
+            member[r],
+            v[r],
+            v0[r],
+            available,
+            max_platforms,
+            beta,
+            margin,
+            u[r, 0],
+            u[r, 1],
+            u[r, 2],
+            out[r],
+        )
+    return primary, out
+
+
+@numba.njit(cache=True)
+def revise_rows(
+    rows,
+    indptr,
+    indices,
+    member,
+    active,
+    banned_from,
+    risk,
+    need,
+    risk_aversion,
+    severity,
+    sophistication,
+    reach,
+    usability,
+    popularity,
+    constants,
+    w,
+    available,
+    max_platforms,
+    u,
+):
+    """Fused utilities + revision for the listed groups (``u`` has one row per listed group).
+
+    Reads the state only; returns (primary, presence) for the caller to write synchronously.
+    """
+    k_count = member.shape[1]
+    primary = np.empty(rows.size, np.int64)
+    out = np.zeros((rows.size, k_count), np.bool_)
+    v = np.empty(k_count)
+    v0 = np.empty(k_count)
+    counts = np.zeros(k_count, np.int64)
+    for r in range(rows.size):
+        i = rows[r]
+        _utility_row(
+            i,
+            indptr,
+            indices,
+            member,
+            active,
+            banned_from,
+            risk,
+            need,
+            risk_aversion,
+            severity,
+            sophistication,
+            reach,
+            usability,
+            popularity,
+            constants,
+            w,
+            v,
+            v0,
+            counts,
+        )
+        primary[r] = _choose_row(
+            member[i],
+            v,
+            v0,
+            available,
+            max_platforms,
+            w[_BETA],
+            w[_MARGIN],
+            u[r, 0],
+            u[r, 1],
+            u[r, 2],
+            out[r],
+        )
+    return primary, out

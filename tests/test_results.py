@@ -1,0 +1,65 @@
+import networkx as nx
+import numpy as np
+import pytest
+
+import migration_sim as ms
+
+CFG = {"groups.n_groups": 400, "run.warmup_steps": 10, "metrics.graph_steps": [0, 20]}
+
+
+@pytest.fixture(scope="module")
+def res():
+    shocks = [{"kind": "takedown", "name": "td", "start": 10, "platform": "Telegram"}]
+    return ms.run({**CFG, "shocks": shocks}, seed=3, steps=30)
+
+
+def test_communication_graph_matches_recorded_measures(res):
+    for step in (0, 20):
+        g = res.communication_graph(step)
+        ts = res.timeseries.loc[step]
+        member, primary, active, eu, ev = res.graphs[step]
+        live = active[eu] & active[ev]
+        # kept ties are the graph's edges; the rest of the live ties are broken
+        assert g.number_of_edges() == pytest.approx(live.sum() * (1 - ts["broken_tie_share"]))
+        giant = max(len(c) for c in nx.connected_components(g))
+        assert giant / active.sum() == pytest.approx(ts["comm_giant_share"])
+        assert nx.number_connected_components(g) == ts["comm_n_components"]
+        node = next(iter(g.nodes))
+        assert g.nodes[node]["crime_type"] in res.crime_types
+        assert set(g.nodes[node]["platforms"].split(";")) <= set(res.platforms)
+
+
+def test_graphml_round_trip(res, tmp_path):
+    path = tmp_path / "g.graphml"
+    res.write_graphml(20, path)
+    back = nx.read_graphml(path)
+    g = res.communication_graph(20)
+    assert back.number_of_nodes() == g.number_of_nodes()
+    assert back.number_of_edges() == g.number_of_edges()
+    with pytest.raises(ValueError, match="step = 7 has no stored communication graph"):
+        res.communication_graph(7)
+
+
+def test_takedown_shows_in_fragmentation_and_migration(res):
+    summary = res.fragmentation_summary(post_window=5)
+    assert set(summary.columns) >= {"shock_step", "measure", "before", "after", "change"}
+    row = summary.set_index("measure").loc["effective_platforms_primary"]
+    assert row["after"] > row["before"]  # the dominant platform's groups spread out
+    mig = res.migration_response(10, 5)
+    telegram = res.platforms.index("Telegram")
+    assert mig.net_flow[telegram].sum() > 0  # net outflow from Telegram
+    assert 0 < mig.top_destination_share <= 1
+
+
+def test_metrics_every_k_steps_leaves_gaps():
+    ts = ms.run({**CFG, "metrics.every": 5}, seed=1, steps=12).timeseries
+    assert ts["hhi_primary"].notna().tolist() == [s % 5 == 0 for s in range(13)]
+    assert ms.run({**CFG, "metrics.every": 0}, seed=1, steps=3).metrics == {}
+
+
+def test_default_monitoring_follows_disclosure():
+    m = ms.MigrationModel(CFG, rng=1)
+    expected = [p.disclosure >= 0.5 for p in m.params.platforms]
+    assert m.monitored_platforms().tolist() == expected
+    m2 = ms.MigrationModel({**CFG, "metrics.monitored": ["Signal"]}, rng=1)
+    assert m2.monitored_platforms().tolist() == [n == "Signal" for n in m2.platform_names]
