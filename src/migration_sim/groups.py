@@ -272,7 +272,8 @@ class CriminalGroup(mesa.Agent):
         ``V0_k = w_reach reach_k need + w_network L_k + w_popularity G_k
         - w_risk R_k ra sev + w_usability usability_k (1 - soph) + alpha_k``;
         ``V_k = V0_k - w_switch``
-        for a platform the group is not on (a platform it was just banned from counts as on). ``L_k`` is the share of the group's active
+        for a platform the group is not on (a platform it was just banned from counts as
+        on). ``L_k`` is the share of the group's active
         contacts present on k; ``G_k`` the share of active groups present on k.
         """
         m = self.model

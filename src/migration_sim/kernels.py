@@ -2,8 +2,9 @@
 
 Every function here takes arrays, parameters and (where needed) random numbers handed in, and
 returns arrays. None touches a model object, so the same kernel serves the model, the tests and
-the benchmarks. The choice kernel itself is compiled and lives in :mod:`migration_sim.choice`; the readable
-per-group version of the decision rule lives in :class:`migration_sim.groups.CriminalGroup`.
+the benchmarks. The choice kernel itself is compiled and lives in
+:mod:`migration_sim.choice`; the readable per-group version of the decision rule lives in
+:class:`migration_sim.groups.CriminalGroup`.
 
 Notation: N groups, K platforms, ``member`` is the (N, K) presence matrix, rows are groups.
 The equations are written out in ``docs/model.md`` exactly as computed here.

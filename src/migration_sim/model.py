@@ -284,8 +284,8 @@ class MigrationModel(mesa.Model):
         Moderation and the choice process run (on their own random stream; no enforcement,
         news, shocks or recording), so the platform constants absorb the steady outflow that
         bans cause. Time is compressed by ``run.warmup_speedup``: both the revision
-        probability and the ban hazard are multiplied by it. After each warm-up step the platform constants move towards the
-        target primary shares: ``alpha_k += eta_w (log s*_k - log s_k) / beta`` with
+        probability and the ban hazard are multiplied by it. After each warm-up step the
+        platform constants move towards the target primary shares: ``alpha_k += eta_w (log s*_k - log s_k) / beta`` with
         ``eta_w = 1 / (1 + w / 10)``, shares floored at 0.5 / N. The state at the end is the
         initial state of the run and the constants are then fixed.
         """
@@ -567,8 +567,11 @@ class MigrationModel(mesa.Model):
         self.datacollector.collect(self)
 
     def monitored_platforms(self) -> np.ndarray:
-        """Mask of the platforms authorities monitor now (``metrics.monitored`` or, if empty,
-        those whose disclosure is at least ``metrics.monitored_min_disclosure``)."""
+        """Mask of the platforms authorities monitor now.
+
+        ``metrics.monitored`` if given; otherwise every platform whose disclosure is at least
+        ``metrics.monitored_min_disclosure``.
+        """
         m = self.params.metrics
         if m.monitored:
             return metrics.monitored_mask(m.monitored, self.platform_names)
