@@ -285,8 +285,9 @@ class MigrationModel(mesa.Model):
         news, shocks or recording), so the platform constants absorb the steady outflow that
         bans cause. Time is compressed by ``run.warmup_speedup``: both the revision
         probability and the ban hazard are multiplied by it. After each warm-up step the
-        platform constants move towards the target primary shares: ``alpha_k += eta_w (log s*_k - log s_k) / beta`` with
-        ``eta_w = 1 / (1 + w / 10)``, shares floored at 0.5 / N. The state at the end is the
+        platform constants move towards the target primary shares:
+        ``alpha_k += eta_w (log s*_k - log s_k) / beta`` with ``eta_w = 1 / (1 + w / 10)``,
+        shares floored at 0.5 / N. The state at the end is the
         initial state of the run and the constants are then fixed.
         """
         if n_steps == 0 or self.weights.beta == 0.0:
