@@ -144,6 +144,7 @@ def test_first_event_probability_and_split_are_analytical():
     groups, plats = kernels.first_event(
         np.repeat(member, n, 0), a, np.repeat(b, n), np.repeat(s, n), np.repeat(need, n), reach, u
     )
+    assert np.array_equal(groups, np.flatnonzero(u < p_event))  # an event iff u < p
     assert groups.size / n == pytest.approx(p_event, abs=2 / n)
     share0 = np.mean(plats == 0)
     assert share0 == pytest.approx(h[0] / h.sum(), abs=1e-3)
@@ -207,15 +208,26 @@ def test_news_term_enters_risk_only_for_platforms_in_the_news():
     assert out[0, 0] == pytest.approx(0.2 * 2.0 * 0.5) and out[0, 1] == 0.0
 
 
-def test_membership_codes_give_the_same_sums_as_products():
+def test_tally_counts_agree_with_numpy():
     rng = np.random.default_rng(3)
-    member = rng.random((500, 11)) < 0.3
-    w = rng.random(11)
-    codes = kernels.membership_codes(member)
-    np.testing.assert_allclose(kernels.weighted_presence(member, codes, w), member @ w)
-    hist = kernels.presence_histogram(codes, np.zeros(500, np.int64), 1, 11)
-    assert np.array_equal(np.rint(hist @ kernels.code_bits(11))[0], member.sum(axis=0))
-    assert kernels.membership_codes(np.zeros((3, 17), bool)) is None
+    n, k, c = 500, 6, 3
+    member = rng.random((n, k)) < 0.3
+    active = rng.random(n) < 0.9
+    member[~active] = False
+    ct = rng.integers(0, c, n)
+    primary = np.where(member.any(1), np.argmax(member, 1), -1)
+    before = rng.integers(-1, k, n)
+    risk = rng.random((n, k))
+    pres, prim, hist, risk_sum, flows = kernels.tally(
+        member, primary, active, ct, c, risk, before, np.ones(n, bool)
+    )
+    for t in range(c):
+        sel = active & (ct == t)
+        assert np.array_equal(pres[t], member[sel].sum(0))
+        assert np.array_equal(prim[t], np.bincount(primary[sel & (primary >= 0)], minlength=k))
+    assert np.array_equal(hist, np.bincount(member[active].sum(1), minlength=k + 1))
+    np.testing.assert_allclose(risk_sum, risk[active].sum(0))
+    assert flows.sum() == n and flows[:, k].sum() == (primary < 0).sum()
 
 
 def test_calibrated_constants_reproduce_target_shares():

@@ -51,6 +51,12 @@ def pick(logits: np.ndarray, allowed: np.ndarray, u: float) -> int:
     Weights ``exp(x - max)`` are summed left to right; the first option whose cumulative
     weight exceeds ``u * total`` is chosen (the last allowed one if rounding leaves none).
     """
+    return _pick(logits, allowed, u, np.empty(logits.size))
+
+
+@numba.njit(cache=True)
+def _pick(logits, allowed, u, weights):
+    """:func:`pick` with a caller-owned weights buffer (no allocation)."""
     n = logits.size
     top = -np.inf
     last = -1
@@ -62,10 +68,8 @@ def pick(logits: np.ndarray, allowed: np.ndarray, u: float) -> int:
     if last < 0:
         return -1
     total = 0.0
-    weights = np.zeros(n)
     for k in range(n):
-        if allowed[k]:
-            weights[k] = np.exp(logits[k] - top)
+        weights[k] = np.exp(logits[k] - top) if allowed[k] else 0.0
         total += weights[k]
     threshold = u * total
     cum = 0.0
@@ -125,15 +129,31 @@ def _utility_row(
 
 
 @numba.njit(cache=True)
-def _choose_row(before, v, v0, available, max_platforms, beta, margin, u0, u1, u2, out):
-    """Steps 1-5 of the revision for one group; writes the presence row, returns the primary."""
+def _choose_row(
+    before,
+    v,
+    v0,
+    available,
+    max_platforms,
+    beta,
+    margin,
+    u0,
+    u1,
+    u2,
+    out,
+    logits,
+    allowed,
+    weights,
+):
+    """Steps 1-5 of the revision for one group; writes the presence row, returns the primary.
+
+    ``logits``, ``allowed`` and ``weights`` are scratch buffers of length K + 1.
+    """
     k_count = v.size
-    logits = np.empty(k_count + 1)
-    allowed = np.zeros(k_count + 1, np.bool_)
     for k in range(k_count):
         logits[k] = beta * v[k]
         allowed[k] = available[k]
-    primary = pick(logits[:k_count], allowed[:k_count], u0)
+    primary = _pick(logits[:k_count], allowed[:k_count], u0, weights[:k_count])
     out[:] = False
     if primary < 0:
         return -1
@@ -161,7 +181,7 @@ def _choose_row(before, v, v0, available, max_platforms, beta, margin, u0, u1, u
         if has_secondary:
             logits[k_count] = 0.0
             allowed[k_count] = True
-            drop = pick(logits, allowed, u1)
+            drop = _pick(logits, allowed, u1, weights)
             if drop < k_count:
                 out[drop] = False
                 n_on -= 1
@@ -171,7 +191,7 @@ def _choose_row(before, v, v0, available, max_platforms, beta, margin, u0, u1, u
                 logits[k] = beta * (v[k] - anchor)
             logits[k_count] = 0.0
             allowed[k_count] = True
-            add = pick(logits, allowed, u2)
+            add = _pick(logits, allowed, u2, weights)
             if add < k_count:
                 out[add] = True
     return primary
@@ -232,6 +252,8 @@ def choose_rows(member, v, v0, available, max_platforms, beta, margin, u):
     n, k_count = v.shape
     primary = np.empty(n, np.int64)
     out = np.zeros((n, k_count), np.bool_)
+    logits, weights = np.empty(k_count + 1), np.empty(k_count + 1)
+    allowed = np.zeros(k_count + 1, np.bool_)
     for r in range(n):
         primary[r] = _choose_row(
             member[r],
@@ -245,6 +267,9 @@ def choose_rows(member, v, v0, available, max_platforms, beta, margin, u):
             u[r, 1],
             u[r, 2],
             out[r],
+            logits,
+            allowed,
+            weights,
         )
     return primary, out
 
@@ -281,6 +306,8 @@ def revise_rows(
     v = np.empty(k_count)
     v0 = np.empty(k_count)
     counts = np.zeros(k_count, np.int64)
+    logits, weights = np.empty(k_count + 1), np.empty(k_count + 1)
+    allowed = np.zeros(k_count + 1, np.bool_)
     for r in range(rows.size):
         i = rows[r]
         _utility_row(
@@ -316,5 +343,8 @@ def revise_rows(
             u[r, 1],
             u[r, 2],
             out[r],
+            logits,
+            allowed,
+            weights,
         )
     return primary, out

@@ -13,8 +13,8 @@ The equations are written out in ``docs/model.md`` exactly as computed here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -28,52 +28,8 @@ __all__ = [
     "policy_term",
     "observed_enforcement",
     "calibrate_constants",
-    "membership_codes",
-    "code_bits",
-    "weighted_presence",
-    "presence_histogram",
+    "tally",
 ]
-
-#: Above this many platforms presence rows are not packed into integer codes.
-MAX_CODE_PLATFORMS = 16
-
-
-def membership_codes(member: np.ndarray) -> np.ndarray | None:
-    """Pack each presence row into an integer code (bit k = platform k), or None if K > 16.
-
-    Codes turn per-group sums over platforms into one table lookup and per-platform counts into
-    one ``bincount``. Complexity: O(N K / 8).
-    """
-    k = member.shape[1]
-    if k > MAX_CODE_PLATFORMS:
-        return None
-    codes = np.zeros(member.shape[0], np.int64)
-    for j in range(k):
-        codes |= member[:, j].astype(np.int64) << j
-    return codes
-
-
-@lru_cache(maxsize=8)
-def code_bits(n_platforms: int) -> np.ndarray:
-    """(2**K, K) float matrix: row c holds the bits of code c (read-only)."""
-    c = np.arange(2**n_platforms)[:, None]
-    bits = ((c >> np.arange(n_platforms)[None, :]) & 1).astype(np.float64)
-    bits.flags.writeable = False
-    return bits
-
-
-def weighted_presence(
-    member: np.ndarray, codes: np.ndarray | None, weights: np.ndarray
-) -> np.ndarray:
-    """``sum_k m_ik w_k`` for every group: a table lookup with codes, a product without."""
-    if codes is None:
-        return member.astype(np.float64) @ weights
-    return (code_bits(member.shape[1]) @ weights)[codes]
-
-
-def presence_histogram(codes: np.ndarray, labels: np.ndarray, n_labels: int, k: int) -> np.ndarray:
-    """Count groups per (label, code): an (n_labels, 2**K) histogram from one bincount."""
-    return np.bincount(labels * (1 << k) + codes, minlength=n_labels << k).reshape(n_labels, -1)
 
 
 @dataclass(frozen=True)
@@ -105,6 +61,7 @@ def size_score(size: np.ndarray, size_min: float, size_max: float) -> np.ndarray
     return np.log(size / size_min) / np.log(size_max / size_min)
 
 
+@numba.njit(cache=True)
 def first_event(
     member: np.ndarray,
     platform_weight: np.ndarray,
@@ -113,38 +70,55 @@ def first_event(
     reach_need: np.ndarray,
     reach: np.ndarray,
     u: np.ndarray,
-    codes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw at most one event per group over its platforms, by competing risks.
 
-    The hazard of group i on platform k is ``h_ik = m_ik * a_k * b_i * v_ik`` with visibility
-    ``v_ik = (size01_i + reach_k * reach_need_i) / 2``. An event happens with probability
-    ``1 - exp(-H_i)``, ``H_i = sum_k h_ik``, and falls on platform k with probability
-    ``h_ik / H_i`` (the first event of competing exponential clocks). One uniform per group
-    decides both: an event if ``u_i < p_i``, and the platform by inverse CDF at ``u_i / p_i``.
+    The hazard of group i on platform k is ``h_ik = m_ik * a_k * (b_i / 2) * v'_ik`` with
+    ``v'_ik = size01_i + reach_k * reach_need_i`` (twice the visibility). An event happens
+    with probability ``1 - exp(-H_i)``, ``H_i = sum_k h_ik``, and falls on platform k with
+    probability ``h_ik / H_i`` (the first event of competing exponential clocks). One uniform
+    per group decides both: an event if ``u_i < p_i``, and the platform as the first k whose
+    cumulative hazard exceeds ``(u_i / p_i) H_i``.
 
-    ``codes`` (from :func:`membership_codes`) make the totals O(N) table lookups.
-    Complexity: O(N K) without codes, O(N + 2**K K) with them; O(n_events K) for the platforms.
+    Compiled with numba: one pass over the presence matrix, no temporaries.
+    Complexity: O(N K).
 
     Returns
     -------
     groups, platforms : numpy.ndarray
         Indices of the groups with an event and the platform of each (int64).
     """
-    total = (group_weight * 0.5) * (
-        size01 * weighted_presence(member, codes, platform_weight)
-        + reach_need * weighted_presence(member, codes, platform_weight * reach)
-    )
-    p_event = -np.expm1(-total)
-    hit = np.flatnonzero(u < p_event)
-    if hit.size == 0:
-        return hit, hit.copy()
-    h = member[hit] * platform_weight * (size01[hit, None] + reach[None, :] * reach_need[hit, None])
-    h *= (group_weight[hit] * 0.5)[:, None]
-    cum = np.cumsum(h, axis=1)
-    w = (u[hit] / p_event[hit]) * cum[:, -1]
-    k = np.argmax(cum > w[:, None], axis=1)
-    return hit, k.astype(np.int64)
+    n, k_count = member.shape
+    groups = np.empty(n, np.int64)
+    platforms = np.empty(n, np.int64)
+    h = np.empty(k_count)
+    n_hit = 0
+    for i in range(n):
+        if group_weight[i] == 0.0:
+            continue
+        half_b = group_weight[i] * 0.5
+        total = 0.0
+        for k in range(k_count):
+            if member[i, k]:
+                h[k] = platform_weight[k] * half_b * (size01[i] + reach[k] * reach_need[i])
+            else:
+                h[k] = 0.0
+            total += h[k]
+        p_event = -np.expm1(-total)
+        if u[i] < p_event:
+            threshold = (u[i] / p_event) * total
+            cum = 0.0
+            chosen = -1
+            for k in range(k_count):
+                if h[k] > 0.0:
+                    chosen = k
+                    cum += h[k]
+                    if cum > threshold:
+                        break
+            groups[n_hit] = i
+            platforms[n_hit] = chosen
+            n_hit += 1
+    return groups[:n_hit], platforms[:n_hit]
 
 
 def spread_news(
@@ -306,3 +280,56 @@ def calibrate_constants(
         f"platform constants did not converge in {max_iter} iterations "
         f"(largest log-share gap {np.max(np.abs(gap)):.3g})"
     )
+
+
+@numba.njit(cache=True)
+def tally(
+    member: np.ndarray,
+    primary: np.ndarray,
+    active: np.ndarray,
+    crime_type: np.ndarray,
+    n_types: int,
+    risk: np.ndarray,
+    primary_before: np.ndarray,
+    active_before: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count the state in one pass over the groups (compiled with numba).
+
+    Returns
+    -------
+    presence_by_type, primary_by_type : numpy.ndarray
+        (C, K) counts of active groups present on / with primary platform k, by crime type.
+    platforms_hist : numpy.ndarray
+        (K + 1,) number of active groups present on exactly j platforms.
+    risk_sum : numpy.ndarray
+        (K,) sum of perceived risk over active groups.
+    flows : numpy.ndarray
+        (K + 1, K + 1) groups active before the step, by primary before and after (index K =
+        no platform: dark or removed).
+
+    Complexity: O(N K).
+    """
+    n, k_count = member.shape
+    presence = np.zeros((n_types, k_count), np.int64)
+    primaries = np.zeros((n_types, k_count), np.int64)
+    hist = np.zeros(k_count + 1, np.int64)
+    risk_sum = np.zeros(k_count)
+    flows = np.zeros((k_count + 1, k_count + 1), np.int64)
+    for i in range(n):
+        if active_before[i]:
+            a = primary_before[i] if primary_before[i] >= 0 else k_count
+            b = primary[i] if primary[i] >= 0 else k_count
+            flows[a, b] += 1
+        if not active[i]:
+            continue
+        c = crime_type[i]
+        on = 0
+        for k in range(k_count):
+            risk_sum[k] += risk[i, k]
+            if member[i, k]:
+                presence[c, k] += 1
+                on += 1
+        hist[on] += 1
+        if primary[i] >= 0:
+            primaries[c, primary[i]] += 1
+    return presence, primaries, hist, risk_sum, flows

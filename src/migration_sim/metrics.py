@@ -1215,15 +1215,17 @@ def coverage_curve(membership: ArrayLike, active: ArrayLike) -> NDArray[np.float
     m = _as_membership(membership)
     n, k = m.shape
     act = _as_bool_vector(active, "active", n)
-    order = platform_ranking(m, act)
-    rank = np.empty(k, dtype=np.int64)
-    rank[order] = np.arange(k)
-    present = m & act[:, None]
-    best = np.where(present, rank[None, :], k).min(axis=1, initial=k)
-    hist = np.bincount(best[act], minlength=k + 1)[:k]
     n_act = int(np.count_nonzero(act))
     if n_act == 0:
         return np.full(k, np.nan)
+    # add the platforms in rank order; a group counts once, at its best-ranked platform
+    seen = ~act
+    newly = np.empty(n, dtype=bool)
+    hist = np.zeros(k, dtype=np.int64)
+    for r, p in enumerate(platform_ranking(m, act).tolist()):
+        np.greater(m[:, p], seen, out=newly)  # present on p and not yet seen
+        hist[r] = np.count_nonzero(newly)
+        seen |= newly
     return np.cumsum(hist) / n_act
 
 

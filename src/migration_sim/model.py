@@ -134,6 +134,7 @@ class MigrationModel(mesa.Model):
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint32)[0]))
         self.params = cfg
         self.engine = engine
+        self._buffers: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
         self.streams = dict(
             zip(
                 STREAMS,
@@ -251,6 +252,16 @@ class MigrationModel(mesa.Model):
         counts = np.bincount(pop.primary[has], minlength=self.n_platforms)
         return counts / n_active if n_active else np.zeros(self.n_platforms)
 
+    def _uniforms(self, stream: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Fill a reusable buffer with uniforms from a named stream (no allocation per step).
+
+        The buffer is overwritten by the next call with the same stream and shape.
+        """
+        buf = self._buffers.get((stream, shape))
+        if buf is None:
+            buf = self._buffers[(stream, shape)] = np.empty(shape)
+        return self.streams[stream].random(out=buf)
+
     def _choice_inputs(self) -> tuple:
         """Arguments shared by the compiled utility and revision kernels (after ``rows``)."""
         pop, net = self.population, self.network
@@ -295,12 +306,15 @@ class MigrationModel(mesa.Model):
         target = np.array([p.initial_share for p in self.params.platforms])
         fit = target > 0
         floor = 0.5 / max(int(self.population.active.sum()), 1)
-        rng = self.streams["warmup"]
         for w in range(n_steps):
             speedup = self.params.run.warmup_speedup
-            self._ban(rng.random((self.population.n, 2)), None, speedup)
+            self._ban(self._uniforms("warmup", (self.population.n, 2)), None, speedup)
             self.popularity = self._popularity()
-            self._revise(rng.random(self.population.n), rng.random((self.population.n, 3)), speedup)
+            self._revise(
+                self._uniforms("warmup", (self.population.n,)),
+                self._uniforms("warmup", (self.population.n, 3)),
+                speedup,
+            )
             share = np.maximum(self._popularity(), floor)
             eta = 1.0 / (1.0 + w / 10.0)
             self.constants[fit] += (
@@ -346,7 +360,7 @@ class MigrationModel(mesa.Model):
 
     def _enforce(self, t: int) -> None:
         pop, cfg = self.population, self.params.enforcement
-        u = self.streams["enforcement"].random(pop.n)
+        u = self._uniforms("enforcement", (pop.n,))
         group_weight = (
             cfg.intensity
             * (self.type_priority * self.type_enforcement_multiplier)[pop.crime_type]
@@ -361,7 +375,6 @@ class MigrationModel(mesa.Model):
             pop.reach_need,
             self.platform.reach,
             u,
-            kernels.membership_codes(pop.member),
         )
         self._events = (hit, plat)
         self.recorder.log_events(t, "disruption", hit, plat, pop.crime_type)
@@ -378,7 +391,7 @@ class MigrationModel(mesa.Model):
             self.remove_groups(too_small, t)
 
     def _moderate(self, t: int) -> None:
-        self._ban(self.streams["moderation"].random((self.population.n, 2)), t)
+        self._ban(self._uniforms("moderation", (self.population.n, 2)), t)
 
     def _ban(self, u: np.ndarray, t: int | None, speedup: float = 1.0) -> None:
         """Moderation bans with uniforms ``u`` (N, 2); events are logged unless t is None.
@@ -395,7 +408,6 @@ class MigrationModel(mesa.Model):
             pop.reach_need,
             self.platform.reach,
             u[:, 0],
-            kernels.membership_codes(pop.member),
         )
         if hit.size == 0:
             return
@@ -479,9 +491,8 @@ class MigrationModel(mesa.Model):
         self._refresh_news_platforms()
 
     def _choose(self, t: int) -> None:
-        rng = self.streams["choice"]
-        u_revise = rng.random(self.population.n)
-        u_choice = rng.random((self.population.n, 3))
+        u_revise = self._uniforms("choice", (self.population.n,))
+        u_choice = self._uniforms("choice", (self.population.n, 3))
         self.popularity = self._popularity()
         self._revise(u_revise, u_choice)
 
@@ -521,35 +532,36 @@ class MigrationModel(mesa.Model):
         row = rec.row()
         a = rec.arrays
         k = self.n_platforms
-        n_active = int(pop.active.sum())
         ct = pop.crime_type
         n_types = len(self.crime_type_names)
-        by_type, n_platforms_hist = self._presence_by_type()
+        by_type, primary_by_type, hist, risk_sum, flows = kernels.tally(
+            pop.member,
+            pop.primary,
+            pop.active,
+            ct,
+            n_types,
+            pop.risk,
+            self._primary_before,
+            self._active_before,
+        )
+        n_active = int(hist.sum())
         a["n_active"][row] = n_active
-        a["n_dark"][row] = int(np.count_nonzero(pop.active & (pop.primary < 0)))
-        a["n_multihoming"][row] = int(n_platforms_hist[2:].sum())
-        a["n_memberships"][row] = int(n_platforms_hist @ np.arange(n_platforms_hist.size))
+        a["n_dark"][row] = hist[0]
+        a["n_multihoming"][row] = hist[2:].sum()
+        a["n_memberships"][row] = hist @ np.arange(hist.size)
         a["presence_by_type"][row] = by_type
         a["presence"][row] = by_type.sum(axis=0)
-        has = pop.primary >= 0
-        a["primary_by_type"][row] = np.bincount(
-            ct[has] * k + pop.primary[has], minlength=n_types * k
-        ).reshape(n_types, k)
-        a["primary"][row] = a["primary_by_type"][row].sum(axis=0)
+        a["primary_by_type"][row] = primary_by_type
+        a["primary"][row] = primary_by_type.sum(axis=0)
         if t > 0:
-            was = self._active_before
-            before = np.where(self._primary_before >= 0, self._primary_before, k)[was]
-            after = np.where(pop.primary >= 0, pop.primary, k)[was]
-            a["flows"][row] = np.bincount(before * (k + 1) + after, minlength=(k + 1) ** 2).reshape(
-                k + 1, k + 1
-            )
+            a["flows"][row] = flows
         hit, plat = self._events
         a["disruptions"][row] = np.bincount(plat, minlength=k)
         a["disruptions_by_type"][row] = np.bincount(
             ct[hit] * k + plat, minlength=n_types * k
         ).reshape(n_types, k)
         a["bans"][row] = np.bincount(self._bans, minlength=k)
-        a["mean_risk"][row] = (pop.active @ pop.risk) / n_active if n_active else 0.0
+        a["mean_risk"][row] = risk_sum / n_active if n_active else 0.0
         a["disclosure"][row] = self.platform.disclosure
         every = self.params.metrics.every
         if every and t % every == 0:
@@ -597,28 +609,6 @@ class MigrationModel(mesa.Model):
         curve = metrics.coverage_curve(pop.member, pop.active)
         values.update({f"coverage_top.{k + 1}": float(c) for k, c in enumerate(curve)})
         return values
-
-    def _presence_by_type(self) -> tuple[np.ndarray, np.ndarray]:
-        """Presence counts per (crime type, platform) and the number of platforms per group.
-
-        With K <= 16 both come from one histogram of membership codes; otherwise from direct
-        sums. Returns the (C, K) int64 table and the histogram of platforms per group (entry j
-        = number of groups present on exactly j platforms).
-        """
-        pop = self.population
-        k, n_types = self.n_platforms, len(self.crime_type_names)
-        codes = kernels.membership_codes(pop.member)
-        if codes is None:
-            by_type = np.zeros((n_types, k), np.int64)
-            np.add.at(by_type, pop.crime_type, pop.member)
-            return by_type, np.bincount(pop.member.sum(axis=1), minlength=k + 1)
-        hist = kernels.presence_histogram(codes, pop.crime_type, n_types, k)
-        bits = kernels.code_bits(k)
-        by_type = np.rint(hist @ bits).astype(np.int64)
-        popcount = bits.sum(axis=1).astype(np.int64)
-        return by_type, np.bincount(popcount, weights=hist.sum(axis=0), minlength=k + 1).astype(
-            np.int64
-        )
 
     # ------------------------------------------------------------------ state changes
     def remove_groups(self, groups: np.ndarray, t: int) -> None:
