@@ -24,24 +24,12 @@ def _utilities_without_contacts(n, risk, reach, usability, need, ra, sev, soph):
     rows = np.arange(n)
     indptr = np.zeros(n + 1, np.int64)
     ones = np.ones(n)
-    return choice.utility_rows(
-        rows,
-        indptr,
-        np.empty(0, np.int64),
-        np.zeros((n, k), bool),
-        np.ones(n, bool),
-        np.full(n, -1),
-        np.repeat(risk[None, :], n, 0),
-        need * ones,
-        ra * ones,
-        sev * ones,
-        soph * ones,
-        reach,
-        usability,
-        np.zeros(k),
-        np.zeros(k),
-        choice.weights_array(W),
-    )
+    state = choice.choice_state(
+        indptr, np.empty(0, np.int64), np.zeros((n, k), bool), np.ones(n, bool),
+        np.full(n, -1), np.repeat(risk[None, :], n, 0), need * ones, ra * ones, sev * ones,
+        soph * ones, reach, usability, np.zeros(k), np.zeros(k), W,
+    )  # fmt: skip
+    return choice.utility_rows(rows, state)
 
 
 def test_logit_matches_analytical_probabilities():

@@ -31,7 +31,7 @@ import numpy as np
 
 from migration_sim.kernels import UtilityWeights
 
-__all__ = ["weights_array", "utility_rows", "choose_rows", "revise_rows", "pick"]
+__all__ = ["choice_state", "weights_array", "utility_rows", "choose_rows", "revise_rows", "pick"]
 
 # positions in the weights array (see weights_array)
 _REACH, _NETWORK, _POPULARITY, _RISK, _SWITCH, _USABILITY, _BETA, _MARGIN = range(8)
@@ -81,28 +81,10 @@ def _pick(logits, allowed, u, weights):
 
 
 @numba.njit(cache=True)
-def _utility_row(
-    i,
-    indptr,
-    indices,
-    member,
-    active,
-    banned_from,
-    risk,
-    need,
-    risk_aversion,
-    severity,
-    sophistication,
-    reach,
-    usability,
-    popularity,
-    constants,
-    w,
-    v,
-    v0,
-    counts,
-):
-    """Fill ``v`` and ``v0`` (length K) with group i's utilities."""
+def _utility_row(i, state, v, v0, counts):
+    """Fill ``v`` and ``v0`` (length K) with group i's utilities (``state``: see module)."""
+    (indptr, indices, member, active, banned_from, risk, need, risk_aversion, severity,
+     sophistication, reach, usability, popularity, constants, w) = state  # fmt: skip
     k_count = member.shape[1]
     counts[:] = 0
     n_active = 0
@@ -129,31 +111,17 @@ def _utility_row(
 
 
 @numba.njit(cache=True)
-def _choose_row(
-    before,
-    v,
-    v0,
-    available,
-    max_platforms,
-    beta,
-    margin,
-    u0,
-    u1,
-    u2,
-    out,
-    logits,
-    allowed,
-    weights,
-):
+def _choose_row(before, v, v0, available, max_platforms, beta, margin, u, out, scratch):
     """Steps 1-5 of the revision for one group; writes the presence row, returns the primary.
 
-    ``logits``, ``allowed`` and ``weights`` are scratch buffers of length K + 1.
+    ``u`` holds the group's three uniforms; ``scratch`` the buffers from :func:`_scratch`.
     """
+    logits, allowed, weights = scratch
     k_count = v.size
     for k in range(k_count):
         logits[k] = beta * v[k]
         allowed[k] = available[k]
-    primary = _pick(logits[:k_count], allowed[:k_count], u0, weights[:k_count])
+    primary = _pick(logits[:k_count], allowed[:k_count], u[0], weights[:k_count])
     out[:] = False
     if primary < 0:
         return -1
@@ -181,7 +149,7 @@ def _choose_row(
         if has_secondary:
             logits[k_count] = 0.0
             allowed[k_count] = True
-            drop = _pick(logits, allowed, u1, weights)
+            drop = _pick(logits, allowed, u[1], weights)
             if drop < k_count:
                 out[drop] = False
                 n_on -= 1
@@ -191,58 +159,24 @@ def _choose_row(
                 logits[k] = beta * (v[k] - anchor)
             logits[k_count] = 0.0
             allowed[k_count] = True
-            add = _pick(logits, allowed, u2, weights)
+            add = _pick(logits, allowed, u[2], weights)
             if add < k_count:
                 out[add] = True
     return primary
 
 
 @numba.njit(cache=True)
-def utility_rows(
-    rows,
-    indptr,
-    indices,
-    member,
-    active,
-    banned_from,
-    risk,
-    need,
-    risk_aversion,
-    severity,
-    sophistication,
-    reach,
-    usability,
-    popularity,
-    constants,
-    w,
-):
-    """Utilities (V, V0), shape (len(rows), K), of every platform for the listed groups."""
-    k_count = member.shape[1]
+def utility_rows(rows, state):
+    """Utilities (V, V0), shape (len(rows), K), of every platform for the listed groups.
+
+    ``state`` is the tuple built by :func:`choice_state`.
+    """
+    k_count = state[2].shape[1]
     v = np.empty((rows.size, k_count))
     v0 = np.empty((rows.size, k_count))
     counts = np.zeros(k_count, np.int64)
     for r in range(rows.size):
-        _utility_row(
-            rows[r],
-            indptr,
-            indices,
-            member,
-            active,
-            banned_from,
-            risk,
-            need,
-            risk_aversion,
-            severity,
-            sophistication,
-            reach,
-            usability,
-            popularity,
-            constants,
-            w,
-            v[r],
-            v0[r],
-            counts,
-        )
+        _utility_row(rows[r], state, v[r], v0[r], counts)
     return v, v0
 
 
@@ -252,85 +186,31 @@ def choose_rows(member, v, v0, available, max_platforms, beta, margin, u):
     n, k_count = v.shape
     primary = np.empty(n, np.int64)
     out = np.zeros((n, k_count), np.bool_)
-    logits, weights = np.empty(k_count + 1), np.empty(k_count + 1)
-    allowed = np.zeros(k_count + 1, np.bool_)
+    scratch = _scratch(k_count)
     for r in range(n):
         primary[r] = _choose_row(
-            member[r],
-            v[r],
-            v0[r],
-            available,
-            max_platforms,
-            beta,
-            margin,
-            u[r, 0],
-            u[r, 1],
-            u[r, 2],
-            out[r],
-            logits,
-            allowed,
-            weights,
+            member[r], v[r], v0[r], available, max_platforms, beta, margin, u[r], out[r], scratch
         )
     return primary, out
 
 
 @numba.njit(cache=True)
-def revise_rows(
-    rows,
-    indptr,
-    indices,
-    member,
-    active,
-    banned_from,
-    risk,
-    need,
-    risk_aversion,
-    severity,
-    sophistication,
-    reach,
-    usability,
-    popularity,
-    constants,
-    w,
-    available,
-    max_platforms,
-    u,
-):
+def revise_rows(rows, state, available, max_platforms, u):
     """Fused utilities + revision for the listed groups (``u`` has one row per listed group).
 
     Reads the state only; returns (primary, presence) for the caller to write synchronously.
     """
+    member, w = state[2], state[14]
     k_count = member.shape[1]
     primary = np.empty(rows.size, np.int64)
     out = np.zeros((rows.size, k_count), np.bool_)
     v = np.empty(k_count)
     v0 = np.empty(k_count)
     counts = np.zeros(k_count, np.int64)
-    logits, weights = np.empty(k_count + 1), np.empty(k_count + 1)
-    allowed = np.zeros(k_count + 1, np.bool_)
+    scratch = _scratch(k_count)
     for r in range(rows.size):
         i = rows[r]
-        _utility_row(
-            i,
-            indptr,
-            indices,
-            member,
-            active,
-            banned_from,
-            risk,
-            need,
-            risk_aversion,
-            severity,
-            sophistication,
-            reach,
-            usability,
-            popularity,
-            constants,
-            w,
-            v,
-            v0,
-            counts,
-        )
+        _utility_row(i, state, v, v0, counts)
         primary[r] = _choose_row(
             member[i],
             v,
@@ -339,12 +219,44 @@ def revise_rows(
             max_platforms,
             w[_BETA],
             w[_MARGIN],
-            u[r, 0],
-            u[r, 1],
-            u[r, 2],
+            u[r],
             out[r],
-            logits,
-            allowed,
-            weights,
+            scratch,
         )
     return primary, out
+
+
+@numba.njit(cache=True)
+def _scratch(k_count):
+    """Buffers of length K + 1 for the logits, the allowed mask and the weights of a draw."""
+    return np.empty(k_count + 1), np.zeros(k_count + 1, np.bool_), np.empty(k_count + 1)
+
+
+def choice_state(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    member: np.ndarray,
+    active: np.ndarray,
+    banned_from: np.ndarray,
+    risk: np.ndarray,
+    reach_need: np.ndarray,
+    risk_aversion: np.ndarray,
+    severity: np.ndarray,
+    sophistication: np.ndarray,
+    reach: np.ndarray,
+    usability: np.ndarray,
+    popularity: np.ndarray,
+    constants: np.ndarray,
+    weights: UtilityWeights,
+) -> tuple:
+    """Bundle the read-only inputs of the utility for the compiled kernels.
+
+    Per group: CSR adjacency (``indptr``, ``indices``), presence (N, K), active, the platform a
+    group was just banned from (-1: none), perceived risk (N, K), reach need, risk aversion,
+    severity and sophistication. Per platform: reach, usability, popularity (share of active
+    groups with it as primary) and the constants alpha. Then the weights.
+    """
+    return (
+        indptr, indices, member, active, banned_from, risk, reach_need, risk_aversion, severity,
+        sophistication, reach, usability, popularity, constants, weights_array(weights),
+    )  # fmt: skip

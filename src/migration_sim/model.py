@@ -262,10 +262,10 @@ class MigrationModel(mesa.Model):
             buf = self._buffers[(stream, shape)] = np.empty(shape)
         return self.streams[stream].random(out=buf)
 
-    def _choice_inputs(self) -> tuple:
-        """Arguments shared by the compiled utility and revision kernels (after ``rows``)."""
+    def _choice_state(self) -> tuple:
+        """Read-only inputs of the compiled utility and revision kernels."""
         pop, net = self.population, self.network
-        return (
+        return choice.choice_state(
             net.indptr,
             net.indices,
             pop.member,
@@ -280,12 +280,12 @@ class MigrationModel(mesa.Model):
             self.platform.usability,
             self.popularity,
             self.constants,
-            choice.weights_array(self.weights),
+            self.weights,
         )
 
     def _calibrate_constants(self) -> np.ndarray:
         rows = np.flatnonzero(self.population.active)
-        _, v0 = choice.utility_rows(rows, *self._choice_inputs())
+        _, v0 = choice.utility_rows(rows, self._choice_state())
         target = np.array([p.initial_share for p in self.params.platforms])
         return kernels.calibrate_constants(v0, target, self.weights.beta, self.weights.switch)
 
@@ -514,7 +514,7 @@ class MigrationModel(mesa.Model):
         else:
             new_primary, new_member = choice.revise_rows(
                 rows,
-                *self._choice_inputs(),
+                self._choice_state(),
                 self.platform.available,
                 self.params.groups.max_platforms,
                 u_choice[rows],
