@@ -130,8 +130,9 @@ def test_first_event_probability_and_split_are_analytical():
     n = 200_000
     u = (np.arange(n) + 0.5) / n
     groups, plats = kernels.first_event(
-        np.repeat(member, n, 0), a, np.repeat(b, n), np.repeat(s, n), np.repeat(need, n), reach, u
-    )
+        np.repeat(member, n, 0), a, b, np.zeros(n, np.int64), np.ones(n, bool), np.repeat(s, n),
+        np.repeat(need, n), reach, u,
+    )  # fmt: skip
     assert np.array_equal(groups, np.flatnonzero(u < p_event))  # an event iff u < p
     assert groups.size / n == pytest.approx(p_event, abs=2 / n)
     share0 = np.mean(plats == 0)

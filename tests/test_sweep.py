@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -470,7 +471,7 @@ def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
         """,
     )
     out = tmp_path / "out"
-    env = os.environ | {"PYTHONPATH": str(TESTS), "SWEEP_FAKE_DELAY": "0.05"}
+    env = os.environ | {"PYTHONPATH": str(TESTS), "SWEEP_FAKE_DELAY": "0.08"}
     code = (
         "from migration_sim.sweep import run_sweep\n"
         "if __name__ == '__main__':\n"
@@ -547,7 +548,10 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
         """,
     )
     out = tmp_path / "out"
-    assert cli_main(["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    from migration_sim.cli import main as migration_sim_main  # the installed entry point
+
+    argv = ["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]
+    assert migration_sim_main(argv) == 0
     assert "12 runs: 0 already done, 12 ok and 0 failed now" in capsys.readouterr().out
     assert cli_main(["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]) == 0
     assert "12 already done, 0 ok" in capsys.readouterr().out
@@ -627,14 +631,18 @@ def test_model_works_from_mesa_batch_run():
     from migration_sim import MigrationModel, run
 
     configs = [TINY | {"run.steps": 8, "choice.beta": b} for b in (1.0, 3.0)]
-    rows = mesa.batch_run(
-        MigrationModel,
-        parameters={"config": configs},
-        rng=[4, 5],
-        max_steps=8,
-        number_processes=1,
-        display_progress=False,
-    )
+    start_method = multiprocessing.get_start_method(allow_none=True)
+    try:
+        rows = mesa.batch_run(
+            MigrationModel,
+            parameters={"config": configs},
+            rng=[4, 5],
+            max_steps=8,
+            number_processes=1,
+            display_progress=False,
+        )
+    finally:  # batch_run forces the global start method to spawn; restore it
+        multiprocessing.set_start_method(start_method, force=True)
     assert len(rows) == 4
     for row in rows:
         final = run(row["config"], seed=row["rng"], steps=8).timeseries.iloc[-1]

@@ -65,7 +65,9 @@ def size_score(size: np.ndarray, size_min: float, size_max: float) -> np.ndarray
 def first_event(
     member: np.ndarray,
     platform_weight: np.ndarray,
-    group_weight: np.ndarray,
+    type_weight: np.ndarray,
+    crime_type: np.ndarray,
+    active: np.ndarray,
     size01: np.ndarray,
     reach_need: np.ndarray,
     reach: np.ndarray,
@@ -73,7 +75,8 @@ def first_event(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw at most one event per group over its platforms, by competing risks.
 
-    The hazard of group i on platform k is ``h_ik = m_ik * a_k * (b_i / 2) * v'_ik`` with
+    The hazard of active group i on platform k is ``h_ik = m_ik * a_k * (b_c(i) / 2) * v'_ik``
+    with ``a_k = platform_weight``, ``b_c = type_weight`` of the group's crime type and
     ``v'_ik = size01_i + reach_k * reach_need_i`` (twice the visibility). An event happens
     with probability ``1 - exp(-H_i)``, ``H_i = sum_k h_ik``, and falls on platform k with
     probability ``h_ik / H_i`` (the first event of competing exponential clocks). One uniform
@@ -94,9 +97,9 @@ def first_event(
     h = np.empty(k_count)
     n_hit = 0
     for i in range(n):
-        if group_weight[i] == 0.0:
+        if not active[i] or type_weight[crime_type[i]] == 0.0:
             continue
-        half_b = group_weight[i] * 0.5
+        half_b = type_weight[crime_type[i]] * 0.5
         total = 0.0
         for k in range(k_count):
             if member[i, k]:

@@ -361,16 +361,14 @@ class MigrationModel(mesa.Model):
     def _enforce(self, t: int) -> None:
         pop, cfg = self.population, self.params.enforcement
         u = self._uniforms("enforcement", (pop.n,))
-        group_weight = (
-            cfg.intensity
-            * (self.type_priority * self.type_enforcement_multiplier)[pop.crime_type]
-            * pop.active
-        )
+        type_weight = cfg.intensity * self.type_priority * self.type_enforcement_multiplier
         platform_weight = self.exposure_k * self.platform.enforcement_multiplier
         hit, plat = kernels.first_event(
             pop.member,
             platform_weight,
-            group_weight,
+            type_weight,
+            pop.crime_type,
+            pop.active,
             self.size01,
             pop.reach_need,
             self.platform.reach,
@@ -400,10 +398,13 @@ class MigrationModel(mesa.Model):
         """
         pop, cfg = self.population, self.params.moderation
         platform_weight = self.platform.moderation * self.platform.moderation_multiplier
+        type_weight = np.full(len(self.crime_type_names), cfg.intensity * speedup)
         hit, plat = kernels.first_event(
             pop.member,
             platform_weight,
-            (cfg.intensity * speedup) * pop.active,
+            type_weight,
+            pop.crime_type,
+            pop.active,
             self.size01,
             pop.reach_need,
             self.platform.reach,

@@ -669,12 +669,14 @@ def reproduce_run(directory: str | Path, run_id: int, *, run_fn: RunFn | None = 
 
 
 DEFAULT_EMA_OUTCOMES = (
-    "n_active_final = final:n_active",
-    "n_dark_final = final:n_dark",
+    "effective_platforms_final = final:effective_platforms_primary",
+    "effective_platforms_mean = mean:effective_platforms_primary",
+    "broken_tie_share_final = final:broken_tie_share",
+    "comm_giant_share_final = final:comm_giant_share",
     "multihoming_final = final:share_multihoming",
-    "mean_platforms_mean = mean:mean_platforms",
+    "n_active_final = final:n_active",
 )
-"""Outcomes of :data:`ema_model`: catalogue-independent columns of ``Results.timeseries``."""
+"""Outcomes of :data:`ema_model`: fragmentation and activity, independent of the catalogue."""
 
 
 class EMAModel:
