@@ -190,11 +190,6 @@ class Parameter:
                 )
 
     @property
-    def is_categorical(self) -> bool:
-        """True when the parameter takes listed values rather than a range."""
-        return self.values is not None
-
-    @property
     def dtype(self) -> str:
         """The value type: ``"float"``, ``"int"``, ``"bool"`` or ``"str"``."""
         if self.range is not None:
