@@ -84,7 +84,7 @@ def _pick(logits, allowed, u, weights):
 def _utility_row(i, state, v, v0, counts):
     """Fill ``v`` and ``v0`` (length K) with group i's utilities (``state``: see module)."""
     (indptr, indices, member, active, banned_from, risk, need, risk_aversion, severity,
-     sophistication, reach, usability, popularity, constants, w) = state  # fmt: skip
+     sophistication, reach, usability, popularity, constants, w, codes) = state  # fmt: skip
     k_count = member.shape[1]
     counts[:] = 0
     n_active = 0
@@ -92,9 +92,9 @@ def _utility_row(i, state, v, v0, counts):
         j = indices[p]
         if active[j]:
             n_active += 1
+            c = codes[j]
             for k in range(k_count):
-                if member[j, k]:
-                    counts[k] += 1
+                counts[k] += (c >> k) & 1
     inv = 1.0 / n_active if n_active > 0 else 0.0
     ra_sev = risk_aversion[i] * severity[i]
     for k in range(k_count):
@@ -259,4 +259,22 @@ def choice_state(
     return (
         indptr, indices, member, active, banned_from, risk, reach_need, risk_aversion, severity,
         sophistication, reach, usability, popularity, constants, weights_array(weights),
+        presence_codes(member),
     )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def presence_codes(member: np.ndarray) -> np.ndarray:
+    """Each group's presence row packed into an int64 (bit k = platform k; K <= 63).
+
+    Counting contacts on each platform then reads one integer per contact instead of a row.
+    """
+    n, k_count = member.shape
+    codes = np.zeros(n, np.int64)
+    for i in range(n):
+        c = 0
+        for k in range(k_count):
+            if member[i, k]:
+                c |= 1 << k
+        codes[i] = c
+    return codes

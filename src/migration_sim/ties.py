@@ -11,21 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from migration_sim.choice import presence_codes
 from migration_sim.config import TiesConfig
 from migration_sim.groups import Population
 from migration_sim.network import ContactNetwork
 from migration_sim.platforms import PlatformState
 
-__all__ = ["TieDynamics", "membership_bits"]
-
-
-def membership_bits(member: np.ndarray) -> np.ndarray:
-    """Pack each presence row into a uint64 bitmask (bit k = platform k; K <= 64)."""
-    k = member.shape[1]
-    if k > 64:
-        raise ValueError(f"membership_bits supports at most 64 platforms, got {k}")
-    weights = np.left_shift(np.uint64(1), np.arange(k, dtype=np.uint64))
-    return (member.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+__all__ = ["TieDynamics"]
 
 
 class TieDynamics:
@@ -62,7 +54,7 @@ class TieDynamics:
         net = self.network
         u_tie = rng.random(net.edges_u.size)
         u_form = rng.random((pop.n, 3))
-        bits = membership_bits(pop.member)
+        bits = presence_codes(pop.member)
         both = pop.active[net.edges_u] & pop.active[net.edges_v]
         shared = (bits[net.edges_u] & bits[net.edges_v]) != 0
         self.unshared = np.where(shared | ~both, 0, self.unshared + 1)
