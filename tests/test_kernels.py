@@ -146,15 +146,16 @@ def test_risk_update_fixed_point_and_observed_term():
     risk = np.zeros((2, 2))
     news = np.zeros((2, 2))
     empty = np.empty(0, np.int64)
-    policy = kernels.policy_term(sev, e, 0.9, 1.0)
     for _ in range(400):
-        risk = kernels.update_risk(
-            risk, policy, news, empty, empty, empty, np.empty(0), 0.9, 3.0, 1.0
+        kernels.update_risk(
+            risk, sev, e, news, empty, empty, empty, np.empty(0), 0.9, 1.0, 3.0, 1.0
         )
     assert np.allclose(risk, np.outer(sev, e))  # steady state R* = w_policy sev e
-    bumped = kernels.update_risk(
-        risk, policy, news, empty, np.array([1]), np.array([0]), np.array([0.5]), 0.9, 3.0, 1.0
-    )
+    bumped = risk.copy()
+    kernels.update_risk(
+        bumped, sev, e, news, empty, np.array([1]), np.array([0]), np.array([0.5]), 0.9, 1.0, 3.0,
+        1.0,
+    )  # fmt: skip
     assert bumped[1, 0] - risk[1, 0] == pytest.approx(0.1 * 3.0 * 0.5)
 
 
@@ -190,9 +191,9 @@ def test_news_term_enters_risk_only_for_platforms_in_the_news():
     e = np.array([0.0, 0.0])
     news = np.array([[0.5, 0.0]])
     empty = np.empty(0, np.int64)
-    policy = kernels.policy_term(sev, e, 0.8, 1.0)
-    out = kernels.update_risk(
-        np.zeros((1, 2)), policy, news, np.array([0]), empty, empty, np.empty(0), 0.8, 1.0, 2.0
+    out = np.zeros((1, 2))
+    kernels.update_risk(
+        out, sev, e, news, np.array([0]), empty, empty, np.empty(0), 0.8, 1.0, 1.0, 2.0
     )
     assert out[0, 0] == pytest.approx(0.2 * 2.0 * 0.5) and out[0, 1] == 0.0
 

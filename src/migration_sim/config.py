@@ -608,8 +608,8 @@ class Config:
         """Check cross-field constraints; raise :class:`ConfigError` on the first violation."""
         if not self.platforms:
             raise ConfigError("platforms: the catalogue is empty; at least one platform is needed")
-        if len(self.platforms) > 63:
-            raise ConfigError(f"platforms: {len(self.platforms)} platforms; at most 63 allowed")
+        if len(self.platforms) > 62:
+            raise ConfigError(f"platforms: {len(self.platforms)} platforms; at most 62 allowed")
         if not self.crime_types:
             raise ConfigError("crime_types: the table is empty; at least one crime type is needed")
         for table in ("platforms", "crime_types"):

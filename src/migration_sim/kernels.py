@@ -25,7 +25,6 @@ __all__ = [
     "first_event",
     "spread_news",
     "update_risk",
-    "policy_term",
     "observed_enforcement",
     "calibrate_constants",
     "tally",
@@ -107,6 +106,9 @@ def first_event(
             else:
                 h[k] = 0.0
             total += h[k]
+        # p = 1 - exp(-H) <= H, so u >= H means no event without computing p
+        if u[i] >= total:
+            continue
         p_event = -np.expm1(-total)
         if u[i] < p_event:
             threshold = (u[i] / p_event) * total
@@ -152,47 +154,43 @@ def spread_news(
     return out
 
 
-def policy_term(
-    severity: np.ndarray, exposure_k: np.ndarray, memory: float, w_policy: float
-) -> np.ndarray:
-    """The policy part of the risk update, ``sev_i * ((1 - memory) * w_policy * e_k)``, (N, K).
-
-    It changes only when a platform's exposure changes, so the model caches it.
-    """
-    return severity[:, None] * (((1.0 - memory) * w_policy) * exposure_k)[None, :]
-
-
 def update_risk(
     risk: np.ndarray,
-    policy: np.ndarray,
+    severity: np.ndarray,
+    exposure_k: np.ndarray,
     news: np.ndarray,
     news_cols: np.ndarray,
     observed_groups: np.ndarray,
     observed_platforms: np.ndarray,
     observed_share: np.ndarray,
     memory: float,
+    w_policy: float,
     w_observed: float,
     w_news: float,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """Perceived risk after one step.
+) -> None:
+    """Update perceived risk in place for one step.
 
     ``R'_ik = memory * R_ik + sev_i * ((1 - memory) * w_policy * e_k)
-    + (1 - memory) * w_news * S_ik + (1 - memory) * w_observed * O_ik``, added in this order;
-    the second term is ``policy`` (see :func:`policy_term`). ``O_ik`` is the share of i's
-    contacts disrupted on platform k this step, passed sparsely as (group, platform, share)
-    triples with unique pairs; ``S`` is read only in ``news_cols`` (0 elsewhere). With
-    ``out`` (which may be ``risk`` itself) the update is written there without temporaries.
-    Complexity: O(N K).
+    + (1 - memory) * w_news * S_ik + (1 - memory) * w_observed * O_ik``, added in this order.
+    ``O_ik`` is the share of i's contacts disrupted on platform k this step, passed sparsely as
+    (group, platform, share) triples with unique pairs; ``S`` is read only in ``news_cols`` (the
+    platforms with salience; 0 elsewhere). Complexity: O(N K), one pass.
     """
     lam = 1.0 - memory
-    out = np.multiply(risk, memory, out=out)
-    out += policy
+    _decay_and_add_policy(risk, severity, (lam * w_policy) * exposure_k, memory)
     if w_news and news_cols.size:
-        out[:, news_cols] += (lam * w_news) * news[:, news_cols]
+        risk[:, news_cols] += (lam * w_news) * news[:, news_cols]
     if observed_groups.size and w_observed:
-        out[observed_groups, observed_platforms] += (lam * w_observed) * observed_share
-    return out
+        risk[observed_groups, observed_platforms] += (lam * w_observed) * observed_share
+
+
+@numba.njit(cache=True)
+def _decay_and_add_policy(risk, severity, scaled_exposure, memory):
+    """``risk = risk * memory + severity_i * scaled_exposure_k`` in one pass, in place."""
+    n, k_count = risk.shape
+    for i in range(n):
+        for k in range(k_count):
+            risk[i, k] = risk[i, k] * memory + severity[i] * scaled_exposure[k]
 
 
 def observed_enforcement(

@@ -150,6 +150,7 @@ class MigrationModel(mesa.Model):
         self.type_enforcement_multiplier = np.ones(len(cfg.crime_types))
 
         self.population = draw_population(cfg, self.streams["population"])
+        self._severity = self.type_priority[self.population.crime_type]  # per group, fixed
         self.network = self._build_network(cfg, graph)
         self.ties = TieDynamics(self.network, cfg.ties)
         self.weights = kernels.UtilityWeights(
@@ -170,7 +171,6 @@ class MigrationModel(mesa.Model):
         self.news_retention = np.full(self.n_platforms, cfg.risk.news_retention)
         self.news_spread = np.full(self.n_platforms, cfg.risk.news_spread)
         self.in_news = np.zeros(self.n_platforms, dtype=bool)  # platforms with any salience
-        self._policy_cache: tuple[np.ndarray, np.ndarray] | None = None
         self.shocks = build_shocks(cfg)
         self.shock_log: list[dict[str, Any]] = []
         self._events = (np.empty(0, np.int64), np.empty(0, np.int64))
@@ -274,7 +274,7 @@ class MigrationModel(mesa.Model):
             pop.risk,
             pop.reach_need,
             pop.risk_aversion,
-            self.type_priority[pop.crime_type],
+            self._severity,
             pop.sophistication,
             self.platform.reach,
             self.platform.usability,
@@ -442,27 +442,19 @@ class MigrationModel(mesa.Model):
                 self.news_spread,
                 cols,
             )
-        pop.risk = kernels.update_risk(
+        kernels.update_risk(
             pop.risk,
-            self._policy_term(),
+            self._severity,
+            self.exposure_k,
             pop.news,
             cols,
             *obs,
             r.memory,
+            r.w_policy,
             r.w_observed,
             r.w_news,
-            out=pop.risk,
         )
         self._refresh_news_platforms()
-
-    def _policy_term(self) -> np.ndarray:
-        """The cached policy part of the risk update, rebuilt when exposure changes."""
-        if self._policy_cache is None or not np.array_equal(self._policy_cache[0], self.exposure_k):
-            r = self.params.risk
-            severity = self.type_priority[self.population.crime_type]
-            term = kernels.policy_term(severity, self.exposure_k, r.memory, r.w_policy)
-            self._policy_cache = (self.exposure_k.copy(), term)
-        return self._policy_cache[1]
 
     def _refresh_news_platforms(self) -> None:
         """Forget platforms whose news salience has faded to 0 everywhere."""

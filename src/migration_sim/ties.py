@@ -19,6 +19,8 @@ from migration_sim.platforms import PlatformState
 
 __all__ = ["TieDynamics"]
 
+_PLATFORM_BITS = (1 << 62) - 1  # presence bits of presence_codes, without the active flag
+
 
 class TieDynamics:
     """Evolves a :class:`ContactNetwork` in place of the model's network.
@@ -54,9 +56,9 @@ class TieDynamics:
         net = self.network
         u_tie = rng.random(net.edges_u.size)
         u_form = rng.random((pop.n, 3))
-        bits = presence_codes(pop.member)
+        bits = presence_codes(pop.member, pop.active)
         both = pop.active[net.edges_u] & pop.active[net.edges_v]
-        shared = (bits[net.edges_u] & bits[net.edges_v]) != 0
+        shared = (bits[net.edges_u] & bits[net.edges_v] & _PLATFORM_BITS) != 0
         self.unshared = np.where(shared | ~both, 0, self.unshared + 1)
         dissolve = (self.unshared > self.cfg.dissolve_after) & (u_tie < self.cfg.p_dissolve)
         keep = ~dissolve
