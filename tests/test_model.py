@@ -154,3 +154,18 @@ def test_run_steps_argument_validated():
     m = MigrationModel(SMALL, rng=1)
     with pytest.raises(ConfigError, match="steps = -1"):
         m.run(-1)
+
+
+def test_results_do_not_depend_on_the_number_of_threads():
+    import numba
+
+    over = {**SMALL, "groups.n_groups": 3000, "choice.p_revise": 0.3}
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = ms.run(over, seed=8, steps=10).timeseries
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = ms.run(over, seed=8, steps=10).timeseries
+    finally:
+        numba.set_num_threads(previous)
+    assert one.equals(many)

@@ -33,6 +33,9 @@ from migration_sim.kernels import UtilityWeights
 
 __all__ = ["choice_state", "weights_array", "utility_rows", "choose_rows", "revise_rows", "pick"]
 
+#: Rows per parallel block in :func:`revise_rows`.
+_BLOCK = 256
+
 #: Flag bit of an active group in :func:`presence_codes`.
 _ACTIVE_BIT = 1 << 62
 
@@ -196,35 +199,31 @@ def choose_rows(member, v, v0, available, max_platforms, beta, margin, u):
     return primary, out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def revise_rows(rows, state, available, max_platforms, u):
     """Fused utilities + revision for the listed groups (``u`` has one row per listed group).
 
     Reads the state only; returns (primary, presence) for the caller to write synchronously.
+    Rows are processed in blocks of ``_BLOCK`` on numba's threads; each row depends only on
+    the state and its own uniforms, so the result is the same for any number of threads.
     """
     member, w = state[2], state[14]
     k_count = member.shape[1]
     primary = np.empty(rows.size, np.int64)
     out = np.zeros((rows.size, k_count), np.bool_)
-    v = np.empty(k_count)
-    v0 = np.empty(k_count)
-    counts = np.zeros(k_count, np.int64)
-    scratch = _scratch(k_count)
-    for r in range(rows.size):
-        i = rows[r]
-        _utility_row(i, state, v, v0, counts)
-        primary[r] = _choose_row(
-            member[i],
-            v,
-            v0,
-            available,
-            max_platforms,
-            w[_BETA],
-            w[_MARGIN],
-            u[r],
-            out[r],
-            scratch,
-        )
+    n_blocks = (rows.size + _BLOCK - 1) // _BLOCK
+    for b in numba.prange(n_blocks):
+        v = np.empty(k_count)
+        v0 = np.empty(k_count)
+        counts = np.zeros(k_count, np.int64)
+        scratch = _scratch(k_count)
+        for r in range(b * _BLOCK, min(rows.size, (b + 1) * _BLOCK)):
+            i = rows[r]
+            _utility_row(i, state, v, v0, counts)
+            primary[r] = _choose_row(
+                member[i], v, v0, available, max_platforms, w[_BETA], w[_MARGIN], u[r], out[r],
+                scratch,
+            )  # fmt: skip
     return primary, out
 
 

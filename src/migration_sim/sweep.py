@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -190,7 +191,20 @@ class _Task:
 
 
 def _run_task(task: _Task) -> list[dict[str, Any]]:
-    """Run a batch; each run's failure is caught and recorded, never raised."""
+    """Run a batch; each run's failure is caught and recorded, never raised.
+
+    Runs use one numba thread: a sweep's parallelism comes from running runs side by side, so
+    N workers never oversubscribe N cores (results do not depend on the thread count).
+    """
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return _run_batch(task)
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _run_batch(task: _Task) -> list[dict[str, Any]]:
     records = []
     base = _config_from_dict(task.base_config)
     for run_id, params, seed in task.runs:
