@@ -695,3 +695,27 @@ def test_default_ema_model_outcomes_exist_in_the_real_model():
     assert list(out) == [o.split(" = ")[0] for o in DEFAULT_EMA_OUTCOMES]
     assert all(np.isfinite(v) for v in out.values())
     assert ema_model.steps is None and ema_model.outcomes == EMAModel().outcomes
+
+
+def test_experiments_sweep_on_dask_equals_local_with_the_real_model(tmp_path):
+    """The experiments/ sweep (miniature, real model) gives identical outcomes on a local Dask
+    cluster and in-process."""
+    distributed = pytest.importorskip("dask.distributed")
+    spec = load_sweep_spec(TESTS.parent / "experiments" / "sweep_telegram_sobol.toml")
+    mini = SweepSpec.from_dict(
+        spec.to_dict()
+        | {"design": {"method": "sobol", "n": 1}, "steps": 95, "fixed": TINY, "name": "mini"}
+    )
+    run_sweep(mini, tmp_path / "local", workers=1, progress=False)
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:  # fmt: skip
+        report = run_sweep(
+            mini, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False
+        )
+    assert report.n_ok == mini.n_runs
+    pd.testing.assert_frame_equal(
+        outcomes_only(load_summary(tmp_path / "local")),
+        outcomes_only(load_summary(tmp_path / "dask")),
+    )
