@@ -7,9 +7,7 @@ state at the start of the process, then all decisions are written at once.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import mesa
@@ -361,9 +359,28 @@ class MigrationModel(mesa.Model):
     def _enforce(self, t: int) -> None:
         pop, cfg = self.population, self.params.enforcement
         u = self._uniforms("enforcement", (pop.n,))
-        type_weight = cfg.intensity * self.type_priority * self.type_enforcement_multiplier
-        platform_weight = self.exposure_k * self.platform.enforcement_multiplier
-        hit, plat = kernels.first_event(
+        hit, plat = self._draw_events(
+            self.exposure_k * self.platform.enforcement_multiplier,
+            cfg.intensity * self.type_priority * self.type_enforcement_multiplier,
+            u,
+        )
+        self._events = (hit, plat)
+        self.recorder.log_events(t, "disruption", hit, plat, pop.crime_type)
+        if hit.size == 0:
+            return
+        if cfg.outcome == "remove":
+            self.remove_groups(hit, t)
+        elif cfg.outcome == "shrink":
+            shrunk = pop.size[hit] * cfg.shrink_factor
+            self.remove_groups(hit[shrunk < self.params.groups.size_min], t)
+            self._resize(hit, shrunk)
+
+    def _draw_events(
+        self, platform_weight: np.ndarray, type_weight: np.ndarray, u: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Competing-risk events over the groups' platforms (see ``kernels.first_event``)."""
+        pop = self.population
+        return kernels.first_event(
             pop.member,
             platform_weight,
             type_weight,
@@ -374,19 +391,14 @@ class MigrationModel(mesa.Model):
             self.platform.reach,
             u,
         )
-        self._events = (hit, plat)
-        self.recorder.log_events(t, "disruption", hit, plat, pop.crime_type)
-        if hit.size == 0:
-            return
-        if cfg.outcome == "remove":
-            self.remove_groups(hit, t)
-        elif cfg.outcome == "shrink":
-            pop.size[hit] *= cfg.shrink_factor
-            g = self.params.groups
-            too_small = hit[pop.size[hit] < g.size_min]
-            pop.size[hit] = np.maximum(pop.size[hit], g.size_min)
-            self.size01[hit] = kernels.size_score(pop.size[hit], g.size_min, g.size_max)
-            self.remove_groups(too_small, t)
+
+    def _resize(self, groups: np.ndarray, size: np.ndarray) -> None:
+        """Set the groups' audience sizes (floored at ``size_min``) and their visibility."""
+        g = self.params.groups
+        self.population.size[groups] = np.maximum(size, g.size_min)
+        self.size01[groups] = kernels.size_score(
+            self.population.size[groups], g.size_min, g.size_max
+        )
 
     def _moderate(self, t: int) -> None:
         self._ban(self._uniforms("moderation", (self.population.n, 2)), t)
@@ -397,17 +409,9 @@ class MigrationModel(mesa.Model):
         ``speedup`` scales the ban hazard (the warm-up compresses time).
         """
         pop, cfg = self.population, self.params.moderation
-        platform_weight = self.platform.moderation * self.platform.moderation_multiplier
-        type_weight = np.full(len(self.crime_type_names), cfg.intensity * speedup)
-        hit, plat = kernels.first_event(
-            pop.member,
-            platform_weight,
-            type_weight,
-            pop.crime_type,
-            pop.active,
-            self.size01,
-            pop.reach_need,
-            self.platform.reach,
+        hit, plat = self._draw_events(
+            self.platform.moderation * self.platform.moderation_multiplier,
+            np.full(len(self.crime_type_names), cfg.intensity * speedup),
             u[:, 0],
         )
         if hit.size == 0:
@@ -418,9 +422,7 @@ class MigrationModel(mesa.Model):
             self.recorder.log_events(t, "respawn", back, plat[respawn], pop.crime_type)
             self.recorder.log_events(t, "ban", lost, plat[~respawn], pop.crime_type)
             self._bans = plat[~respawn]
-        g = self.params.groups
-        pop.size[back] = np.maximum(pop.size[back] * cfg.backup_retention, g.size_min)
-        self.size01[back] = kernels.size_score(pop.size[back], g.size_min, g.size_max)
+        self._resize(back, pop.size[back] * cfg.backup_retention)
         self.drop_presence(lost, plat[~respawn], banned=True)
 
     def _perceive(self, t: int) -> None:
@@ -695,19 +697,3 @@ def run(
     model = MigrationModel(cfg, rng=seed)
     model.run(cfg.run.steps)
     return model.results
-
-
-def git_commit(path: Path | None = None) -> str | None:
-    """The git commit of the source tree, when it is a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=path or Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -25,7 +25,6 @@ import pandas as pd
 
 import migration_sim
 from migration_sim.config import Config
-from migration_sim.model import git_commit
 from migration_sim.plots import (
     fragmentation_columns,
     plot_compare,
@@ -36,6 +35,7 @@ from migration_sim.plots import (
     save_figure,
     shock_marks,
 )
+from migration_sim.provenance import source_provenance
 from migration_sim.results import Results, atomic_write_bytes, atomic_write_text, to_json
 from migration_sim.scenario import save_scenario
 
@@ -249,7 +249,7 @@ def environment() -> dict[str, Any]:
     """Versions and source of the software that produced a result (for ``metadata.json``)."""
     return {
         "package_version": migration_sim.__version__,
-        "git_commit": git_commit(),
+        "git_commit": source_provenance()["git_commit"],
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "numpy": np.__version__,

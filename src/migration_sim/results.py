@@ -24,7 +24,7 @@ DAYS_PER_STEP = {"day": 1, "week": 7}
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-EVENT_KINDS = ("disruption", "removal", "ban", "respawn", "shock")
+EVENT_KINDS = ("disruption", "removal", "ban", "respawn")
 
 
 class Recorder:
@@ -231,9 +231,8 @@ class Results:
                 "step": e["step"],
                 "kind": pd.Categorical.from_codes(e["kind"], categories=list(EVENT_KINDS)),
                 "group": e["group"],
-                "platform": pd.Categorical.from_codes(
-                    np.where(e["platform"] >= 0, e["platform"], -1), categories=self.platforms
-                ),
+                # a removal has no platform: code -1 reads as missing
+                "platform": pd.Categorical.from_codes(e["platform"], categories=self.platforms),
                 "crime_type": pd.Categorical.from_codes(
                     e["crime_type"], categories=self.crime_types
                 ),

@@ -54,6 +54,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from migration_sim.provenance import source_provenance
 from migration_sim.sweep_outcomes import Outcome, evaluate_outcomes
 from migration_sim.sweep_spec import (
     Design,
@@ -69,7 +70,6 @@ from migration_sim.sweep_store import (
     load_design,
     load_summary,
     load_timeseries,
-    provenance,
     read_meta,
 )
 
@@ -457,7 +457,7 @@ def run_sweep(
         "python": platform.python_version(),
         "numpy": np.__version__,
         "pandas": pd.__version__,
-        **provenance(),
+        **source_provenance(),
     }
     with SweepStore.open(directory, meta, spec.to_dict(), design, force=force) as store:
         design = load_design(directory)  # the stored design governs a resumed sweep

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -39,6 +37,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import tomli_w
 
+from migration_sim.provenance import source_provenance
+
 __all__ = [
     "FORMAT_VERSION",
     "SpecMismatchError",
@@ -48,7 +48,6 @@ __all__ = [
     "load_design",
     "load_summary",
     "load_timeseries",
-    "provenance",
     "read_meta",
 ]
 
@@ -108,47 +107,6 @@ def _write_json(path: Path, data: Any, indent: int | None = 1) -> None:
 
 def _write_parquet(path: Path, table: pa.Table) -> None:
     atomic_write(path, lambda fh: pq.write_table(table, fh, compression="zstd"))
-
-
-# ---------------------------------------------------------------------------- provenance
-@functools.cache
-def provenance() -> dict[str, Any]:
-    """Package version and git commit of the code that runs the sweep.
-
-    Returns
-    -------
-    dict
-        ``package_version`` (from importlib.metadata), ``git_commit`` and ``git_dirty``
-        (``None`` when the package is not in a git work tree or git is missing).
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        pkg_version = version("migration_sim")
-    except PackageNotFoundError:
-        pkg_version = None
-    src = Path(__file__).resolve().parent
-
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                ["git", "-C", str(src), *args],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=True,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip()
-
-    commit = git("rev-parse", "HEAD")
-    dirty = git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {
-        "package_version": pkg_version,
-        "git_commit": commit,
-        "git_dirty": None if dirty is None else bool(dirty),
-    }
 
 
 # ---------------------------------------------------------------------------- the store
@@ -318,7 +276,7 @@ class SweepStore:
         """
         index = self.index()
         seq = (index[-1]["seq"] if index else 0) + 1
-        prov = provenance()
+        prov = source_provenance()
         meta = {b"migration_sim": json.dumps(prov).encode()}
         ts_name = None
         if timeseries is not None and timeseries.num_rows:
