@@ -192,9 +192,8 @@ class MigrationModel(mesa.Model):
         )
         self.exposure_k = self._exposure()
         self.popularity = self._popularity()
-        severity = self.type_priority[self.population.crime_type]
         # perceived risk starts at the steady state of the policy signal alone
-        self.population.risk = cfg.risk.w_policy * np.outer(severity, self.exposure_k)
+        self.population.risk = cfg.risk.w_policy * np.outer(self._severity, self.exposure_k)
         self.constants = np.zeros(self.n_platforms)
         if cfg.choice.calibrate_constants:
             self.constants = self._calibrate_constants()
@@ -595,7 +594,7 @@ class MigrationModel(mesa.Model):
             net.edges_u,
             net.edges_v,
             pop.size,
-            self.type_priority[pop.crime_type],
+            self._severity,
             self.monitored_platforms(),
             platform_names=self.platform_names,
             crime_type=pop.crime_type,
