@@ -432,6 +432,9 @@ class TiesConfig:
     )
 
 
+_PLATFORM_SOURCE = "shared/research/platforms.md, section C (per-platform sources below)"
+_GROUPS_SOURCE = "shared/research/groups.md, Proposed defaults (per-type sources below)"
+
 _PLATFORM_FIELDS = ("disclosure", "identifiability", "e2ee", "reach", "usability", "moderation")
 
 
@@ -441,15 +444,32 @@ class PlatformSpec:
 
     name: str = _param("", "Platform name (unique).", "str")
     disclosure: float = _param(
-        0.0, "Chance that a valid legal request yields identifying data.", "prob"
+        0.0,
+        "Chance that a valid legal request yields identifying data.",
+        "prob",
+        source=_PLATFORM_SOURCE,
     )
     identifiability: float = _param(
-        0.0, "How much identifying data the operator holds (phone, metadata).", "prob"
+        0.0,
+        "How much identifying data the operator holds (phone, metadata).",
+        "prob",
+        source=_PLATFORM_SOURCE,
     )
-    e2ee: float = _param(0.0, "End-to-end encryption by default (1 yes, 0 no).", "prob")
-    reach: float = _param(0.0, "Public reach: channels, search, bots, group size, users.", "prob")
-    usability: float = _param(0.0, "Ease of use for non-technical members and buyers.", "prob")
-    moderation: float = _param(0.0, "How hard the operator moderates and bans.", "prob")
+    e2ee: float = _param(
+        0.0, "End-to-end encryption by default (1 yes, 0 no).", "prob", source=_PLATFORM_SOURCE
+    )
+    reach: float = _param(
+        0.0,
+        "Public reach: channels, search, bots, group size, users.",
+        "prob",
+        source=_PLATFORM_SOURCE,
+    )
+    usability: float = _param(
+        0.0, "Ease of use for non-technical members and buyers.", "prob", source=_PLATFORM_SOURCE
+    )
+    moderation: float = _param(
+        0.0, "How hard the operator moderates and bans.", "prob", source=_PLATFORM_SOURCE
+    )
     initial_share: float = _param(
         0.0, "Share of groups with this platform as primary at step 0.", "prob"
     )
@@ -463,11 +483,13 @@ class CrimeTypeSpec:
     """One crime type: its share, enforcement priority and typical attributes."""
 
     name: str = _param("", "Crime type name (unique).", "str")
-    share: float = _param(0.0, "Share of groups of this type.", "prob")
-    priority: float = _param(0.0, "Enforcement priority (severity).", "prob")
-    reach_need: float = _param(0.0, "Mean need for public reach.", "prob")
-    sophistication: float = _param(0.0, "Mean technical sophistication.", "prob")
-    risk_aversion: float = _param(0.0, "Mean risk aversion.", "prob")
+    share: float = _param(0.0, "Share of groups of this type.", "prob", source=_GROUPS_SOURCE)
+    priority: float = _param(0.0, "Enforcement priority (severity).", "prob", source=_GROUPS_SOURCE)
+    reach_need: float = _param(0.0, "Mean need for public reach.", "prob", source=_GROUPS_SOURCE)
+    sophistication: float = _param(
+        0.0, "Mean technical sophistication.", "prob", source=_GROUPS_SOURCE
+    )
+    risk_aversion: float = _param(0.0, "Mean risk aversion.", "prob", source=_GROUPS_SOURCE)
     sources: str = _param("", "Where the values come from.", "str")
 
 

@@ -54,7 +54,9 @@ def parameters_markdown() -> str:
         "",
         'The catalogue (`platforms.catalogue = "default"`, `"inline"` or a TOML path) and',
         "per-platform attributes, e.g. `platforms.Signal.disclosure`. Defaults are in",
-        "`src/migration_sim/data/platforms.toml` (see docs/platforms.md for sources).",
+        "`src/migration_sim/data/platforms.toml`; sources in the table after the values. How each",
+        "attribute enters the equations: docs/model.md (disclosure and identifiability: exposure;",
+        "reach: utility and visibility; usability: utility; moderation: bans; e2ee: descriptive).",
         "",
         *header,
         *_rows(PlatformSpec, "platforms.<name>."),
@@ -73,6 +75,15 @@ def parameters_markdown() -> str:
             lines.append(f"| {p.name} (`{vname}`) | {vals} | | | | | | | |")
     lines += [
         "",
+        "| platform | sources (judgement where not stated; see shared/research) |",
+        "| --- | --- |",
+    ]
+    for p in cfg.platforms:
+        lines.append(f"| {p.name} | {p.sources} |")
+        for vname, attrs in p.variants.items():
+            lines.append(f"| {p.name} (`{vname}`) | {attrs.get('sources', '')} |")
+    lines += [
+        "",
         "## `[crime_types]`",
         "",
         "Per-type attributes, e.g. `crime_types.csam.priority`. Defaults in",
@@ -89,6 +100,8 @@ def parameters_markdown() -> str:
             f"| {c.name} | {c.share} | {c.priority} | {c.reach_need} | {c.sophistication} "
             f"| {c.risk_aversion} |"
         )
+    lines += ["", "| crime type | sources |", "| --- | --- |"]
+    lines += [f"| {c.name} | {c.sources} |" for c in cfg.crime_types]
     lines += [
         "",
         "## `[[shocks]]`",
