@@ -62,3 +62,15 @@ def test_default_monitoring_follows_disclosure():
     assert m.monitored_platforms().tolist() == expected
     m2 = ms.MigrationModel({**CFG, "metrics.monitored": ["Signal"]}, rng=1)
     assert m2.monitored_platforms().tolist() == [n == "Signal" for n in m2.platform_names]
+
+
+def test_recorded_coverage_curve_matches_direct_computation():
+    from migration_sim import metrics
+
+    m = ms.MigrationModel(CFG, rng=2)
+    m.run(3)
+    pop = m.population
+    direct = metrics.coverage_curve(pop.member, pop.active)
+    recorded = [m.results.metrics[f"coverage_top.{k + 1}"][-1] for k in range(m.n_platforms)]
+    np.testing.assert_allclose(recorded, direct)
+    assert np.all(np.diff(direct) >= 0) and direct[-1] == pytest.approx(1.0)

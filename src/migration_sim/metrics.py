@@ -1182,7 +1182,9 @@ def top_platforms(membership: ArrayLike, active: ArrayLike, k: int) -> NDArray[n
     return mask
 
 
-def coverage_curve(membership: ArrayLike, active: ArrayLike) -> NDArray[np.float64]:
+def coverage_curve(
+    membership: ArrayLike, active: ArrayLike, presence: ArrayLike | None = None
+) -> NDArray[np.float64]:
     """Group coverage when the k largest platforms are monitored, for k = 1 .. K.
 
     Parameters
@@ -1191,6 +1193,8 @@ def coverage_curve(membership: ArrayLike, active: ArrayLike) -> NDArray[np.float
         Presence matrix.
     active : array_like of bool, shape (N,)
         Active groups.
+    presence : array_like of int, shape (K,), optional
+        :func:`presence_counts` of the same state, if already known (saves one pass).
 
     Returns
     -------
@@ -1222,7 +1226,11 @@ def coverage_curve(membership: ArrayLike, active: ArrayLike) -> NDArray[np.float
     seen = ~act
     newly = np.empty(n, dtype=bool)
     hist = np.zeros(k, dtype=np.int64)
-    for r, p in enumerate(platform_ranking(m, act).tolist()):
+    if presence is None:
+        order = platform_ranking(m, act)
+    else:
+        order = np.argsort(-np.asarray(presence), kind="stable")
+    for r, p in enumerate(order.tolist()):
         np.greater(m[:, p], seen, out=newly)  # present on p and not yet seen
         hist[r] = np.count_nonzero(newly)
         seen |= newly

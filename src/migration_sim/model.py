@@ -600,7 +600,9 @@ class MigrationModel(mesa.Model):
             crime_type=pop.crime_type,
             crime_type_names=self.crime_type_names,
         )
-        curve = metrics.coverage_curve(pop.member, pop.active)
+        curve = metrics.coverage_curve(
+            pop.member, pop.active, self.recorder.arrays["presence"][self.recorder.n_rows - 1]
+        )
         values.update({f"coverage_top.{k + 1}": float(c) for k, c in enumerate(curve)})
         return values
 
