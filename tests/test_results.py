@@ -1,4 +1,5 @@
 import networkx as nx
+import numpy as np
 import pytest
 
 import migration_sim as ms
