@@ -13,23 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from canonical import CANONICAL, EXPERIMENTS
 
 import migration_sim
 from migration_sim import cli, output
 from migration_sim.output import COMPLETE, is_complete, write_run_files
 from migration_sim.scenario import load_scenario, run_scenario
-
-ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = ROOT / "experiments"
-CANONICAL = [
-    "baseline",
-    "telegram_2024",
-    "domino",
-    "takedown",
-    "ban_wave_weak",
-    "ban_wave_strong",
-    "signal_session_cooperate",
-]
 
 SMALL = """
 [run]

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from canonical import CANONICAL, EXPERIMENTS
 
 import migration_sim
 from migration_sim.config import ConfigError, flatten
@@ -25,18 +26,7 @@ from migration_sim.scenario import (
     save_scenario,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = ROOT / "experiments"
 PACKAGE_COPIES = Path(str(resources.files("migration_sim") / "data" / "scenarios"))
-CANONICAL = [
-    "baseline",
-    "telegram_2024",
-    "domino",
-    "takedown",
-    "ban_wave_weak",
-    "ban_wave_strong",
-    "signal_session_cooperate",
-]
 TELEGRAM_2024_SHOCKS = ["arrest_news", "disclosure_policy", "handover_news"]
 
 
