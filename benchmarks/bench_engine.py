@@ -1,15 +1,18 @@
 """Engine benchmark: vectorised kernels at scale vs the per-group reference rule.
 
 Times the vectorised engine at 100,000 groups, 10 platforms, mean degree 10 and 200 steps
-(results recorded every step), and the per-group reference rule on the same model at 2,000
-groups, and prints the ratio of time per agent-step. Usage::
+(results recorded every step) without fragmentation measures and with them every 1 and every 3
+steps (overhead as a share of step time), and the per-group reference rule on the same model at
+2,000 groups, and prints the ratio of time per agent-step. Usage::
 
     python benchmarks/bench_engine.py [--groups 100000] [--steps 200] [--ref-groups 2000]
+                                      [--every 1 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import time
 
@@ -36,7 +39,21 @@ def time_model(cfg, engine: str, steps: int) -> tuple[float, float]:
     t1 = time.perf_counter()
     model.run(steps)
     t2 = time.perf_counter()
+    del model
+    gc.collect()  # free this model before the next one is built
     return t1 - t0, t2 - t1
+
+
+def time_interleaved(configs: dict[int, dict], steps: int) -> dict[int, float]:
+    """Seconds spent in ``steps`` steps of one model per config, the models taking turns."""
+    models = {key: MigrationModel(cfg, rng=1) for key, cfg in configs.items()}
+    spent = dict.fromkeys(models, 0.0)
+    for _ in range(steps):
+        for key, model in models.items():
+            t0 = time.perf_counter()
+            model.step()
+            spent[key] += time.perf_counter() - t0
+    return spent
 
 
 def main() -> None:
@@ -45,29 +62,37 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--ref-groups", type=int, default=2_000)
     ap.add_argument("--ref-steps", type=int, default=10)
+    ap.add_argument(
+        "--every", type=int, nargs="+", default=[1, 3], help="metrics.every values to time"
+    )
     args = ap.parse_args()
 
     # compile the numba kernels once, outside the timings
     time_model(ten_platform_config(500, 2), "vectorised", 2)
 
     n, steps = args.groups, args.steps
-    setup, with_metrics = time_model(ten_platform_config(n, steps), "vectorised", steps)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    _, no_metrics = time_model(
+    setup, no_metrics = time_model(
         ten_platform_config(n, steps, **{"metrics.every": 0}), "vectorised", steps
     )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # one model
     print(f"vectorised, {n} groups x {steps} steps, results every step:")
     print(f"  setup (network, population, calibration, warm-up): {setup:.2f} s")
     print(
-        f"  steps with fragmentation measures every step: {with_metrics:.2f} s "
-        f"({with_metrics / steps * 1e3:.1f} ms/step)"
-    )
-    print(
-        f"  steps without fragmentation measures:          {no_metrics:.2f} s "
+        f"  steps without fragmentation measures: {no_metrics:.2f} s "
         f"({no_metrics / steps * 1e3:.1f} ms/step)"
     )
-    print(f"  metrics overhead: {(with_metrics - no_metrics) / no_metrics:.0%} of step time")
     print(f"  peak RSS {peak_mb:.0f} MB")
+    configs = {0: ten_platform_config(n, steps, **{"metrics.every": 0})}
+    for every in args.every:
+        configs[every] = ten_platform_config(n, steps, **{"metrics.every": every})
+    spent = time_interleaved(configs, steps)
+    print("  interleaved (the models take turns step by step, so machine noise hits all alike):")
+    for every, secs in spent.items():
+        label = "no measures" if every == 0 else f"measures every {every} step(s)"
+        line = f"    {label:<30s} {secs / steps * 1e3:6.1f} ms/step"
+        if every:
+            line += f"; overhead {(secs - spent[0]) / spent[0]:.0%} of step time"
+        print(line)
     fast_per = no_metrics / (n * steps)
 
     small = ten_platform_config(

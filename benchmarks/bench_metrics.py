@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import numba
 import numpy as np
 
 from migration_sim import metrics
@@ -78,22 +79,47 @@ def build_state(n: int, k: int, graph: str, shuffle: bool, seed: int) -> dict:
     }
 
 
-def timings_ms(fn, reps: int, clock=time.perf_counter) -> np.ndarray:
+def timings_ms(fn, reps: int) -> np.ndarray:
     times = np.empty(reps)
     for i in range(reps):
-        t0 = clock()
+        t0 = time.perf_counter()
         fn()
-        times[i] = clock() - t0
+        times[i] = time.perf_counter() - t0
     return 1e3 * times
 
 
-def median_ms(fn, reps: int, clock=time.perf_counter) -> float:
-    return float(np.median(timings_ms(fn, reps, clock)))
+def median_ms(fn, reps: int) -> float:
+    return float(np.median(timings_ms(fn, reps)))
 
 
-def cpu_ms(fn, reps: int) -> float:
-    """Median CPU time of this thread: robust to other processes sharing the machine."""
-    return median_ms(fn, reps, time.thread_time)
+def in_model(n: int, steps: int) -> None:
+    """Stage times of the snapshots a model run takes, with the step's data in the caches."""
+    from bench_engine import ten_platform_config
+
+    from migration_sim import MigrationModel
+
+    stages: dict[str, list[float]] = {}
+    plain = metrics._counts_numba
+
+    def timed(*args):  # noqa: ANN002, ANN202
+        return plain(*args, timings=stages)
+
+    model = MigrationModel(ten_platform_config(n, steps), rng=1)
+    metrics._counts_numba = timed
+    try:
+        t0 = time.perf_counter()
+        model.run(steps)
+        per_step = (time.perf_counter() - t0) / steps
+    finally:
+        metrics._counts_numba = plain
+    total = sum(np.median(v) for v in stages.values())
+    print(
+        f"\nin a model run ({n:,} groups, {steps} steps, measures every step; "
+        f"{1e3 * per_step:.1f} ms per step including them):"
+    )
+    for name, secs in stages.items():
+        print(f"    {name:<50s} {1e3 * np.median(secs):7.2f} ms")
+    print(f"    {'sum of the stages':<50s} {1e3 * total:7.2f} ms")
 
 
 def main() -> None:
@@ -105,6 +131,9 @@ def main() -> None:
     ap.add_argument("--shuffle", action="store_true", help="ties in random order")
     ap.add_argument("--numpy-reps", type=int, default=3, help="repetitions of the numpy path")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--model-steps", type=int, default=60, help="steps of the in-model breakdown (0: skip)"
+    )
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -128,47 +157,32 @@ def main() -> None:
         print(f"first numba call (compile or load cache): {time.perf_counter() - t0:.2f} s")
         timings_ms(lambda: snap("numba"), 5)  # warm up the allocator
         t = timings_ms(lambda: snap("numba"), args.reps)
-        total_cpu = cpu_ms(lambda: snap("numba"), args.reps)
         total_t = median_ms(lambda: snap("numba", types=True), args.reps)
         print(
             f"\nsnapshot(backend='numba'): median {np.median(t):.2f} ms per call (wall; min "
-            f"{t.min():.2f}, max {t.max():.2f}; {args.reps} reps), median CPU {total_cpu:.2f} ms"
+            f"{t.min():.2f}, max {t.max():.2f}; {args.reps} reps, "
+            f"{numba.get_num_threads()} numba threads)"
         )
         print(f"  with per-crime-type concentration: median {total_t:.2f} ms (wall)")
 
-        k = args.k
-        flat = np.ascontiguousarray(st["membership"]).view(np.uint8).reshape(-1)
-        empty = np.zeros(0, dtype=np.int64)
-        mon_bits = int(sum(1 << int(i) for i in np.flatnonzero(st["monitored"])))
-        u, v, a, p = st["edges_u"], st["edges_v"], st["active"], st["primary"]
-        node = metrics._nb_node_pass(flat, k, a, p, empty, 0, mon_bits)
-        packed, pair_plat = node[0], node[1]
-        n_pairs, n_dark = pair_plat.shape[0], node[8]
-        edge = metrics._nb_edge_pass(u, v, packed, n_pairs, mon_bits, k)
-
-        def comp() -> None:
-            metrics._nb_component_pass(edge[0].copy(), packed, pair_plat, k, n_dark)
-
-        parts = {
-            "node pass (codes, counts, coverage)": cpu_ms(
-                lambda: metrics._nb_node_pass(flat, k, a, p, empty, 0, mon_bits), args.reps
-            ),
-            "tie pass (broken, coverage, modularity, unions)": cpu_ms(
-                lambda: metrics._nb_edge_pass(u, v, packed, n_pairs, mon_bits, k), args.reps
-            ),
-            "component pass (platform + communication)": cpu_ms(comp, args.reps)
-            - cpu_ms(lambda: edge[0].copy(), args.reps),
-        }
-        parts["checks, float reductions, dict (rest)"] = total_cpu - sum(parts.values())
-        print("  breakdown (median CPU time):")
-        for name, ms in parts.items():
-            print(f"    {name:<50s} {ms:7.2f} ms")
-        print(f"  presence pairs: {n_pairs:,}")
+        stages: dict[str, list[float]] = {}
+        for _ in range(args.reps):
+            metrics._counts_numba(
+                st["membership"], st["active"], st["primary"], st["edges_u"], st["edges_v"],
+                int(sum(1 << int(i) for i in np.flatnonzero(st["monitored"]))), None, 0, stages,
+            )  # fmt: skip
+        print("  stages (median wall time; the groups and ties passes run on numba's threads):")
+        for name, secs in stages.items():
+            print(f"    {name:<50s} {1e3 * np.median(secs):7.2f} ms")
+        if args.model_steps:
+            in_model(args.n, args.model_steps)
 
     total_np = median_ms(lambda: snap("numpy"), args.numpy_reps)
     print(
         f"\nsnapshot(backend='numpy'): median {total_np:.1f} ms per call ({args.numpy_reps} reps)"
     )
+    if metrics.HAVE_NUMBA:
+        print(f"RATIO numpy / numba snapshot: {total_np / np.median(t):.1f}x")
     s = st
     a, mem, u, v = s["active"], s["membership"], s["edges_u"], s["edges_v"]
     per = {
@@ -185,7 +199,7 @@ def main() -> None:
         "monitoring_coverage": lambda: metrics.monitoring_coverage(
             mem, a, u, v, s["severity"], s["monitored"]
         ),
-        "coverage_curve (not in snapshot)": lambda: metrics.coverage_curve(mem, a),
+        "coverage_curve": lambda: metrics.coverage_curve(mem, a),
     }
     print("  per-measure numpy functions:")
     for name, fn in per.items():

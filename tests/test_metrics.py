@@ -415,6 +415,9 @@ def test_snapshot_backends_identical_and_consistent(state: dict) -> None:
     pc = platform_components(*args)
     for k, share in enumerate(pc.giant_share):
         assert_same(ref[f"giant_share.{k}"], share)
+    curve = coverage_curve(state["membership"], state["active"])
+    for k, share in enumerate(curve):
+        assert_same(ref[f"coverage_top.{k + 1}"], share)
     assert_same(
         ref["modularity_primary"], primary_modularity(state["primary"], *args[1:]), rel=1e-12
     )
@@ -431,6 +434,44 @@ def test_snapshot_medium_graph_edge_order(backend: str) -> None:
     shuffled = dict(state, edges_u=state["edges_u"][perm], edges_v=state["edges_v"][perm])
     for s in (state, shuffled):
         out = snapshot(**s, backend=backend)
+        for key in ref:
+            assert_same(out[key], ref[key])
+
+
+@pytest.mark.skipif(not metrics.HAVE_NUMBA, reason="numba kernel only")
+@pytest.mark.parametrize("n_chunks", [1, 2, 3, 7])
+def test_numba_kernel_independent_of_chunks_and_lanes(
+    n_chunks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parallel passes split groups and ties into chunks and platforms into union-find
+    lanes; any split gives the values of the numpy path (shared platforms up to 4 per tie)."""
+    rng = np.random.default_rng(11)
+    state = random_state(rng, 3_000, 6, 9_000, p_member=0.45)
+    state["monitored"] = np.array([False, True, False, False, True, False])
+    ref = snapshot(**state, backend="numpy")
+    bits = metrics.platform_bits(state["membership"], state["active"])
+    shared = bits[state["edges_u"]] & bits[state["edges_v"]]
+    n_shared = sum((shared >> j) & 1 for j in range(6))
+    assert n_shared.max() >= 3  # ties joining pairs on several platforms
+    monkeypatch.setattr(metrics, "_n_chunks", lambda n_items: n_chunks)
+    out = snapshot(**state, backend="numba")
+    for key in ref:
+        assert_same(out[key], ref[key])
+
+
+@pytest.mark.skipif(not metrics.HAVE_NUMBA, reason="numba kernel only")
+def test_numba_workspace_reuse_leaks_nothing() -> None:
+    """Work arrays are reused between calls: a large state, then smaller and different-K
+    states, then the large one again give the values of fresh numpy computations."""
+    rng = np.random.default_rng(12)
+    big = random_state(rng, 30_000, 5, 90_000, p_member=0.3)
+    small = random_state(rng, 500, 3, 1_500, p_member=0.5)
+    wide = random_state(rng, 4_000, 9, 12_000, p_member=0.2)
+    for s in (big, small, wide):
+        s["monitored"] = np.arange(s["membership"].shape[1]) % 2 == 0
+    for s in (big, small, wide, big, small):
+        ref = snapshot(**s, backend="numpy")
+        out = snapshot(**s, backend="numba")
         for key in ref:
             assert_same(out[key], ref[key])
 

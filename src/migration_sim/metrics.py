@@ -32,16 +32,18 @@ Speed
 -----
 The per-measure functions below are written with numpy and scipy and are the reference
 implementations. :func:`snapshot` computes all per-step measures at once; when numba is
-installed (and ``K <= NUMBA_MAX_PLATFORMS``) it uses a fused kernel (one pass over the groups,
-one over the ties and a union-find for all components) and otherwise composes the numpy
-functions. Both paths return identical values: integer counts are computed by both and every
-floating-point reduction is shared code. Ties sorted by ``edges_u`` (as
-``network.ContactNetwork`` stores them) are about twice as fast as ties in random order.
+installed (and ``K <= NUMBA_MAX_PLATFORMS``) it uses compiled kernels (one pass over the groups,
+one over the ties and a union-find for all components, on numba's threads) and otherwise
+composes the numpy functions. Both paths return identical values: integer counts are
+computed by both and every floating-point reduction is shared code. Ties sorted by ``edges_u``
+(as ``network.ContactNetwork`` stores them) are faster than ties in random order.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
@@ -1222,19 +1224,26 @@ def coverage_curve(
     n_act = int(np.count_nonzero(act))
     if n_act == 0:
         return np.full(k, np.nan)
-    # add the platforms in rank order; a group counts once, at its best-ranked platform
-    seen = ~act
-    newly = np.empty(n, dtype=bool)
-    hist = np.zeros(k, dtype=np.int64)
     if presence is None:
         order = platform_ranking(m, act)
     else:
         order = np.argsort(-np.asarray(presence), kind="stable")
+    return np.cumsum(_first_seen(m, act, order)) / n_act
+
+
+def _first_seen(
+    m: NDArray[np.bool_], act: NDArray[np.bool_], order: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Active groups whose best-ranked platform is ``order[r]``, for each rank r."""
+    # add the platforms in rank order; a group counts once, at its best-ranked platform
+    seen = ~act
+    newly = np.empty(m.shape[0], dtype=bool)
+    hist = np.zeros(m.shape[1], dtype=np.int64)
     for r, p in enumerate(order.tolist()):
         np.greater(m[:, p], seen, out=newly)  # present on p and not yet seen
         hist[r] = np.count_nonzero(newly)
         seen |= newly
-    return np.cumsum(hist) / n_act
+    return hist
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1635,7 +1644,8 @@ def snapshot_columns(
         hhi_presence, effective_platforms_presence, entropy_presence, broken_tie_share,
         broken_tie_share_weighted, comm_giant_share, comm_n_components,
         comm_mean_component_size, modularity_primary, coverage_groups, coverage_ties,
-        coverage_severity``, then ``giant_share.<platform>`` for each platform, then (with
+        coverage_severity``, then ``giant_share.<platform>`` for each platform,
+        ``coverage_top.1`` .. ``coverage_top.K`` (:func:`coverage_curve`), then (with
         crime types) ``hhi_primary.<type>``, ``effective_platforms_primary.<type>`` and
         ``entropy_primary.<type>`` for each type.
 
@@ -1646,7 +1656,7 @@ def snapshot_columns(
 
     Examples
     --------
-    >>> snapshot_columns(["Telegram", "Signal"])[-2:]
+    >>> snapshot_columns(["Telegram", "Signal"])[-4:-2]
     ['giant_share.Telegram', 'giant_share.Signal']
     """
     if isinstance(platform_names, int | np.integer):
@@ -1654,6 +1664,7 @@ def snapshot_columns(
     else:
         names = _platform_labels(platform_names, len(platform_names))
     cols = list(_BASE_COLUMNS) + [f"giant_share.{p}" for p in names]
+    cols += [f"coverage_top.{r + 1}" for r in range(len(names))]
     if crime_type_names is not None:
         for measure in ("hhi_primary", "effective_platforms_primary", "entropy_primary"):
             cols += [f"{measure}.{t}" for t in crime_type_names]
@@ -1682,6 +1693,7 @@ class _Counts(NamedTuple):
     covered: NDArray[np.bool_]
     n_covered: int
     n_visible: int
+    first_seen: NDArray[np.int64]
 
 
 def _counts_numpy(
@@ -1735,7 +1747,70 @@ def _counts_numpy(
         covered=covered,
         n_covered=int(np.count_nonzero(covered)),
         n_visible=int(np.count_nonzero(tie & ((shared & mon_bits) != 0))),
+        first_seen=_first_seen(m, act, np.argsort(-plat.n_present, kind="stable")),
     )
+
+
+def _n_chunks(n_items: int) -> int:
+    """Chunks for the parallel passes: one per numba thread (at most 8), one for small inputs."""
+    if n_items < 20_000:
+        return 1
+    return max(1, min(numba.get_num_threads(), 8))
+
+
+class _Workspace(threading.local):
+    """Work arrays of the numba kernels, kept per thread and reused from call to call.
+
+    A snapshot at 100,000 groups needs about 10 MB of temporaries; allocating them afresh at
+    every step cost 2-3 ms in page faults (a fresh mapping is zeroed page by page on first
+    touch). The arrays never leave :func:`snapshot`, so reuse is safe.
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        """An uninitialised array of this shape, reusing the last one of that name if big enough."""
+        size = math.prod(shape)
+        buf = self.arrays.get(name)
+        if buf is None or buf.dtype != dtype or buf.size < size:
+            buf = np.empty(max(size, 1), dtype=dtype)
+            self.arrays[name] = buf
+        return buf[:size].reshape(shape)
+
+
+_WORKSPACE = _Workspace()
+
+
+def _assign_lanes(presence: NDArray[np.int64], n_lanes: int) -> NDArray[np.int64]:
+    """Give each platform to one of ``n_lanes`` union-find lanes, balancing presence squared.
+
+    Entry 64 (and every entry >= K) is lane 0; the tie pass looks up ``lane_of[64]`` for ties
+    that share no platform.
+    """
+    lane_of = np.zeros(65, np.int64)
+    load = np.zeros(n_lanes)
+    for p in np.argsort(-presence, kind="stable").tolist():
+        lane = int(np.argmin(load))
+        lane_of[p] = lane
+        load[lane] += float(presence[p]) ** 2
+    return lane_of
+
+
+class _StageClock:
+    """Wall time of the stages of :func:`_counts_numba`, appended to lists in a dict."""
+
+    def __init__(self, timings: dict[str, list[float]] | None) -> None:
+        self.timings = timings
+        self.t0 = 0.0
+
+    def start(self) -> None:
+        if self.timings is not None:
+            self.t0 = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.timings is not None:
+            self.timings.setdefault(stage, []).append(time.perf_counter() - self.t0)
 
 
 def _counts_numba(
@@ -1747,27 +1822,66 @@ def _counts_numba(
     mon_bits: int,
     crime_type: NDArray[np.int64] | None,
     n_types: int,
+    timings: dict[str, list[float]] | None = None,
 ) -> _Counts:
+    # ``timings``, if given, collects the seconds each stage takes (benchmarks/bench_metrics.py)
+    clock = _StageClock(timings)
     n, k = m.shape
+    n_ties_in = u.shape[0]
+    if n * k >= 2**31 or n_ties_in >= 2**31:
+        raise ValueError(
+            f"the numba kernel numbers presences and ties in int32 and needs N*K < 2**31 and "
+            f"E < 2**31, got N={n}, K={k}, E={n_ties_in}; use backend='numpy'"
+        )
+    ws = _WORKSPACE
     # C-contiguous inputs keep numba to one compiled specialisation per kernel
     ct = np.ascontiguousarray(crime_type if crime_type is not None else np.zeros(0, np.int64))
     act, primary = np.ascontiguousarray(act), np.ascontiguousarray(primary)
     u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
     flat = np.ascontiguousarray(m).view(np.uint8).reshape(-1)
-    node = _nb_node_pass(flat, k, act, primary, ct, n_types, mon_bits)
-    (packed, pair_plat, presence, prim, by_type, covered, n_covered, n_active, n_dark, bad_p,
-     bad_t) = node  # fmt: skip
+    packed = ws.get("packed", (n + 1,), np.int64)
+    pair_plat = ws.get("pair_plat", (n * k,), np.int8)
+    covered = ws.get("covered", (n,), np.bool_)
+    clock.start()
+    node = _nb_node_pass(
+        flat, k, act, primary, ct, n_types, mon_bits, _n_chunks(n), packed, pair_plat, covered
+    )
+    clock.lap("groups")
+    (n_pairs, presence, prim, by_type, n_covered, n_active, n_dark, bad_p, bad_t,
+     first_seen) = node  # fmt: skip
     if bad_p:
         _check_range(primary, "primary", -1, k)
     if bad_t:
         _check_range(ct, "crime_type", 0, n_types)
-    edge = _nb_edge_pass(u, v, packed, pair_plat.shape[0], mon_bits, k)
-    parent, deg_tie, deg_brk, n_ties, n_broken, n_visible, mod_m, mod_in, mod_deg, bad_e = edge
+    pair_plat = pair_plat[:n_pairs]
+    n_chunks = _n_chunks(n_ties_in)
+    lane_of = _assign_lanes(presence, n_chunks)  # one union-find lane per chunk
+    degrees_c = ws.get("degrees", (n_chunks, n), np.int64)
+    pair_a = ws.get("pair_a", (n_chunks, n_ties_in), np.int32)
+    pair_b = ws.get("pair_b", (n_chunks, n_ties_in), np.int32)
+    multi = ws.get("multi", (n_ties_in,), np.int32)
+    clock.start()
+    ties = _nb_tie_pass(u, v, packed, mon_bits, k, lane_of, degrees_c, pair_a, pair_b, multi)
+    (bounds, n_joins, n_multi, n_ties, n_broken, n_visible, mod_m, mod_in, mod_deg,
+     bad_e) = ties  # fmt: skip
     if bad_e:
         _as_edges(u, v, n)  # raises with a precise message
-    plat_ncomp, plat_giant, comm_ncomp, comm_giant = _nb_component_pass(
-        parent, packed, pair_plat, k, n_dark
+    deg_tie = np.empty(n, np.int64)
+    deg_brk = np.empty(n, np.int64)
+    _nb_split_degrees(degrees_c, deg_tie, deg_brk)
+    clock.lap("ties")
+    parent = ws.get("parent", (int(n_pairs),), np.int32)
+    clock.start()
+    _nb_union_pass(
+        pair_a, pair_b, multi, bounds, n_joins, n_multi, u, v, packed, k, lane_of, parent
     )
+    clock.lap("union-find")
+    count = ws.get("count", (int(n_pairs),), np.int32)
+    clock.start()
+    plat_ncomp, plat_giant, comm_ncomp, comm_giant = _nb_component_pass(
+        parent, packed, pair_plat, k, n_dark, count
+    )
+    clock.lap("components")
     return _Counts(
         n_active=int(n_active),
         n_dark=int(n_dark),
@@ -1788,6 +1902,7 @@ def _counts_numba(
         covered=covered,
         n_covered=int(n_covered),
         n_visible=int(n_visible),
+        first_seen=first_seen,
     )
 
 
@@ -1849,6 +1964,7 @@ def snapshot(
         - ``coverage_groups``, ``coverage_ties``, ``coverage_severity``:
           :func:`monitoring_coverage`.
         - ``giant_share.<platform>``: :func:`platform_components` giant shares.
+        - ``coverage_top.<k>`` for k = 1 .. K: :func:`coverage_curve`.
         - with crime types: ``hhi_primary.<type>``, ``effective_platforms_primary.<type>``,
           ``entropy_primary.<type>``.
 
@@ -1860,13 +1976,14 @@ def snapshot(
 
     Notes
     -----
-    The numba kernel makes one pass over the groups, one over the ties (union-find over the
-    (group, platform) presences for the per-platform subgraphs) and one over the presences (the
+    The numba kernel makes one pass over the groups and one over the ties (both on numba's
+    threads), a union-find over the (group, platform) presences the ties join (all per-platform
+    subgraphs at once, in lanes that own whole platforms) and one pass over the presences (the
     communication graph is the union of the platform subgraphs joined through each multi-homing
     group). Time complexity: O(N K + E K alpha(N)). For N = 100,000, K = 10 and E = 500,000
-    ties sorted by ``edges_u`` it takes about 17-20 ms on the 2-core development machine, two
-    thirds of it in the pass over the ties; the numpy path takes about 250 ms
-    (``benchmarks/bench_metrics.py``).
+    ties sorted by ``edges_u`` it takes about 15-20 ms on the 2-core development machine, half
+    of it in the pass over the ties; the numpy path takes about 210 ms
+    (``benchmarks/bench_metrics.py``). Values do not depend on the number of threads.
     """
     m = _as_membership(membership)
     n, k = m.shape
@@ -1913,6 +2030,9 @@ def snapshot(
     plat = _platform_summary(c.presence, c.plat_n_components, c.plat_giant)
     for name, share in zip(names, plat.giant_share.tolist(), strict=True):
         out[f"giant_share.{name}"] = share
+    curve = np.cumsum(c.first_seen) / c.n_active if c.n_active else np.full(k, np.nan)
+    for r, share in enumerate(curve.tolist()):
+        out[f"coverage_top.{r + 1}"] = share
     if c.primary_by_type is not None and crime_type_names is not None:
         conc_t = concentration(c.primary_by_type)
         for measure, vals in (
@@ -1928,20 +2048,42 @@ def snapshot(
 # ---------------------------------------------------------------------------------------------
 # numba fast path for snapshot()
 # ---------------------------------------------------------------------------------------------
-# Profile notes (N = 100,000, K = 10, E = 500,000, 2-core VM): scipy's connected_components
-# alone takes about 50-60 ms per graph, so the numpy path (about 250 ms per snapshot) cannot meet
-# a per-step budget. The kernel below replaces the two components calls with one union-find over
-# (group, platform) presence pairs: ties join pairs on the same platform (giving every platform
-# subgraph at once), then each multi-homing group's pairs are joined (giving the communication
-# graph, which is the union of the platform subgraphs). What paid: one packed int64 per group
-# (one load per tie end), int32 parents, a branch-free popcount (the loop version cost about a
-# third of the tie pass), and no large temporaries. What did not: collecting the pair edges
-# first and uniting them in a second loop, blocking the tie loop to overlap loads, union by size,
-# branch-free counters. The union-find over ties dominates (about 2/3 of the time) and is bound
-# by memory latency; ties sorted by edges_u are about twice as fast as ties in random order.
+# Profile notes (N = 100,000, K = 10, E = 500,000, 2-core VM, no hardware counters available):
+# scipy's connected_components alone takes 50-60 ms per graph, so the numpy path (about 250 ms
+# per snapshot) cannot meet a per-step budget. The kernels below replace the two components
+# calls with one union-find over (group, platform) presence pairs: ties join pairs on the same
+# platform (every platform subgraph at once), then each multi-homing group's pairs are joined
+# (the communication graph is the union of the platform subgraphs).
+#
+# Three passes: groups, ties, union-find. What paid, measured one change at a time:
+# - one packed int64 per group, so that a tie needs one load per end; int32 parents;
+# - splitting the tie pass from the union-find: the tie pass only writes the pair indices of the
+#   first shared platform of each tie (branch-free), and a separate loop unites them. Fused, the
+#   unpredictable branches of the union-find stalled the loads of the tie pass (13 ms -> 3 ms
+#   for the unions, 4.5 ms for the pass that collects them);
+# - the modularity sums as one (K+1) x (K+1) histogram of primary pairs, in four interleaved
+#   copies: a small counter array updated at every tie made a store-to-load dependency chain
+#   (about 4 ms of the tie pass);
+# - both degree counts in one int64 (one random read-modify-write per tie end, not two);
+# - the group and tie passes in fixed chunks on numba's threads (about 1.7x on 2 cores); every
+#   result is an integer count, so the values do not depend on the number of threads;
+# - the union-find in lanes that own whole platforms (pairs of different platforms are never
+#   joined in it), so the lanes share no parent entry and need no locks or merge. The gain is
+#   limited by the largest platform (Telegram holds about 85% of the joins at 100,000 groups);
+# - work arrays reused from call to call (see _Workspace);
+# - the coverage curve counted in the group pass (it was a separate 1.5 ms numpy pass).
+# What did not pay: software prefetching by early loads, relabelling the groups in breadth-first
+# or Cuthill-McKee order, union by size, a two-hop branch-free find, a thread-private forest per
+# chunk merged afterwards (the merge cost what the second thread saved), computing the measures
+# of step t in a background thread during step t+1 (the step already keeps both cores busy).
+#
+# Inside a model run the passes are slower than in a loop over one state (caches hold the
+# step's data, not the metrics'): about 2 ms for the groups, 7-10 ms for the ties, 4-6 ms for the
+# union-find and 3 ms for the components at 100,000 groups, against a step of about 21 ms.
 
 if HAVE_NUMBA:
     _jit = numba.njit(cache=True, nogil=True)
+    _jit_parallel = numba.njit(cache=True, nogil=True, parallel=True)
     _jit_inline = numba.njit(cache=True, nogil=True, inline="always")
 
     @_jit_inline
@@ -1953,6 +2095,7 @@ if HAVE_NUMBA:
 
     @_jit_inline
     def _nb_union(parent, a, b):  # noqa: D103
+        # linking the larger root under the smaller keeps parent[x] <= x for every x
         ra = _nb_find(parent, a)
         rb = _nb_find(parent, b)
         if ra < rb:
@@ -1967,140 +2110,268 @@ if HAVE_NUMBA:
         x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
         return (x * 0x0101010101010101) >> 56
 
-    @_jit
-    def _nb_node_pass(flat, k, active, primary, crime_type, n_types, mon_bits):
+    @_jit_parallel
+    def _nb_node_pass(
+        flat, k, active, primary, crime_type, n_types, mon_bits, n_chunks, packed, pair_plat,
+        covered,
+    ):  # fmt: skip
         """Pack each group into an int64 and count everything that needs only the group.
 
         ``flat`` is the (N, K) membership viewed as N*K uint8. Presence pairs (group i,
         platform p) are numbered row-major; group i's pairs start at ``packed[i] >> 32`` and end
-        before ``packed[i + 1] >> 32``. Out-of-range primary or crime type values are counted
-        (and treated as -1 / 0) so that the caller can raise.
+        before ``packed[i + 1] >> 32``. First pass: platform bits and pair counts per chunk;
+        second pass: offsets and counts. ``first_seen[r]`` counts the active groups whose
+        best-ranked platform (platforms ranked by presence, ties by index) has rank r; entry K
+        counts the dark groups. Out-of-range primary or crime type values are counted (and
+        treated as -1 / 0) so that the caller can raise. ``packed`` (N+1), ``pair_plat``
+        (at least the number of pairs) and ``covered`` (N) are outputs.
         """
         n = active.shape[0]
-        packed = np.empty(n + 1, np.int64)
-        pair_plat = np.empty(n * k + 1, np.int8)
-        presence = np.zeros(k, np.int64)
-        prim = np.zeros(k + 1, np.int64)
-        by_type = np.zeros((max(n_types, 1), k + 1), np.int64)
-        covered = np.zeros(n, np.bool_)
+        chunk_pairs = np.zeros(n_chunks + 1, np.int64)
+        presence_c = np.zeros((n_chunks, k), np.int64)
+        for c in numba.prange(n_chunks):
+            pres = np.zeros(k, np.int64)
+            n_c = 0
+            for i in range(n * c // n_chunks, n * (c + 1) // n_chunks):
+                bits = 0
+                if active[i]:
+                    base = i * k
+                    for j in range(k):
+                        x = np.int64(flat[base + j])
+                        bits |= x << j
+                        pres[j] += x
+                packed[i] = bits
+                n_c += _nb_popcount(bits)
+            presence_c[c] = pres
+            chunk_pairs[c + 1] = n_c
+        for c in range(n_chunks):
+            chunk_pairs[c + 1] += chunk_pairs[c]
+        n_pairs = chunk_pairs[n_chunks]
+        presence = presence_c.sum(axis=0)
+        rank = np.empty(k, np.int64)
+        for p in range(k):
+            r = 0
+            for q in range(k):
+                r += (presence[q] > presence[p]) | ((presence[q] == presence[p]) & (q < p))
+            rank[p] = r
+        nt = max(n_types, 1)
+        prim_c = np.zeros((n_chunks, k + 1), np.int64)
+        by_type_c = np.zeros((n_chunks, nt, k + 1), np.int64)
+        first_c = np.zeros((n_chunks, k + 1), np.int64)
+        scalars_c = np.zeros((n_chunks, 5), np.int64)
         use_type = crime_type.shape[0] > 0
-        n_active = 0
-        n_dark = 0
-        n_covered = 0
-        bad_p = 0
-        bad_t = 0
-        n_pairs = 0
-        for i in range(n):
-            p = primary[i]
-            if p < -1 or p >= k:
-                bad_p += 1
-                p = -1
-            t = 0
-            if use_type:
-                t = crime_type[i]
-                if t < 0 or t >= n_types:
-                    bad_t += 1
-                    t = 0
-            if not active[i]:
-                packed[i] = n_pairs << _OFFSET_SHIFT
-                continue
-            start = n_pairs
-            n_active += 1
-            c = 0
-            base = i * k
-            for j in range(k):
-                x = np.int64(flat[base + j])
-                c |= x << j
-                pair_plat[n_pairs] = j  # overwritten unless present: no branch
-                n_pairs += x
-                presence[j] += x
-            n_dark += c == 0
-            seen = (c & mon_bits) != 0
-            covered[i] = seen
-            n_covered += seen
-            prim[p + 1] += 1
-            by_type[t, p + 1] += 1
-            packed[i] = (
-                (start << _OFFSET_SHIFT) | (1 << _ACTIVE_SHIFT) | ((p + 1) << _PRIMARY_SHIFT) | c
-            )
+        for c in numba.prange(n_chunks):
+            prim = np.zeros(k + 1, np.int64)
+            by_type = np.zeros((nt, k + 1), np.int64)
+            first = np.zeros(k + 1, np.int64)
+            n_active = 0
+            n_dark = 0
+            n_covered = 0
+            bad_p = 0
+            bad_t = 0
+            offset = chunk_pairs[c]
+            for i in range(n * c // n_chunks, n * (c + 1) // n_chunks):
+                p = primary[i]
+                if p < -1 or p >= k:
+                    bad_p += 1
+                    p = -1
+                t = 0
+                if use_type:
+                    t = crime_type[i]
+                    if t < 0 or t >= n_types:
+                        bad_t += 1
+                        t = 0
+                if not active[i]:
+                    packed[i] = offset << _OFFSET_SHIFT
+                    covered[i] = False
+                    continue
+                bits = packed[i]
+                start = offset
+                best = k
+                rest = bits
+                while rest:
+                    low = rest & -rest
+                    j = _nb_popcount(low - 1)
+                    pair_plat[offset] = j
+                    offset += 1
+                    best = min(best, rank[j])
+                    rest ^= low
+                n_active += 1
+                n_dark += bits == 0
+                seen = (bits & mon_bits) != 0
+                covered[i] = seen
+                n_covered += seen
+                prim[p + 1] += 1
+                by_type[t, p + 1] += 1
+                first[best] += 1
+                packed[i] = (
+                    (start << _OFFSET_SHIFT)
+                    | (1 << _ACTIVE_SHIFT)
+                    | ((p + 1) << _PRIMARY_SHIFT)
+                    | bits
+                )
+            prim_c[c] = prim
+            by_type_c[c] = by_type
+            first_c[c] = first
+            scalars_c[c, 0] = n_active
+            scalars_c[c, 1] = n_dark
+            scalars_c[c, 2] = n_covered
+            scalars_c[c, 3] = bad_p
+            scalars_c[c, 4] = bad_t
         packed[n] = n_pairs << _OFFSET_SHIFT
+        s = scalars_c.sum(axis=0)
+        by_type = by_type_c.sum(axis=0)
         return (
-            packed, pair_plat[:n_pairs], presence, prim[1:], by_type[:, 1:], covered, n_covered,
-            n_active, n_dark, bad_p, bad_t,
+            n_pairs, presence, prim_c.sum(axis=0)[1:], by_type[:, 1:], s[2], s[0], s[1], s[3],
+            s[4], first_c.sum(axis=0)[:k],
         )  # fmt: skip
 
-    @_jit
-    def _nb_edge_pass(eu, ev, packed, n_pairs, mon_bits, k):
-        """One pass over the ties: counts, modularity sums and unions of shared presences."""
+    @_jit_parallel
+    def _nb_tie_pass(eu, ev, packed, mon_bits, k, lane_of, degrees_c, pair_a, pair_b, multi):
+        """One pass over the ties in fixed chunks: counts, and the pairs each tie joins.
+
+        Chunk c covers ties ``[bounds[c], bounds[c + 1])``. The pair indices of each tie's
+        first shared platform p go to lane ``lane_of[p]``: ``pair_a[lane]``/``pair_b[lane]``
+        slots ``[bounds[c], bounds[c] + n_joins[c, lane])``. Ties sharing more than one
+        platform are listed in ``multi`` (slots ``[bounds[c], bounds[c] + n_multi[c])``).
+        Primary pairs of the ties are counted in a ``(K+1) x (K+1)`` histogram (row: primary
+        of the lower end + 1), in four interleaved copies to avoid a store-to-load dependency
+        chain. ``degrees_c`` (chunks x N) returns each group's ties + broken ties << 32.
+        """
         n = packed.shape[0] - 1
-        parent = np.empty(n_pairs, np.int32)
-        for j in range(n_pairs):
-            parent[j] = j
-        deg_tie = np.zeros(n, np.int32)
-        deg_brk = np.zeros(n, np.int32)
-        mod_in = np.zeros(k + 1, np.int64)  # slot 0 collects unlabelled ends and is dropped
-        mod_deg = np.zeros(k + 1, np.int64)
+        m = eu.shape[0]
+        n_chunks = degrees_c.shape[0]
+        n_lanes = pair_a.shape[0]
+        k1 = k + 1
         plat_mask = (1 << k) - 1
-        n_ties = 0
-        n_broken = 0
-        n_visible = 0
-        mod_m = 0
-        bad = 0
-        for e in range(eu.shape[0]):
-            a = eu[e]
-            b = ev[e]
-            if a < 0 or b >= n or a >= b:
-                bad += 1
-                continue
-            xa = packed[a]
-            xb = packed[b]
-            both = xa & xb
-            if (both >> _ACTIVE_SHIFT) & 1 == 0:
-                continue
-            n_ties += 1
-            deg_tie[a] += 1
-            deg_tie[b] += 1
-            pa = (xa >> _PRIMARY_SHIFT) & 31
-            pb = (xb >> _PRIMARY_SHIFT) & 31
-            lab = (pa > 0) & (pb > 0)
-            mod_m += lab
-            mod_deg[pa] += lab
-            mod_deg[pb] += lab
-            mod_in[pa] += lab & (pa == pb)
-            shared = both & plat_mask
-            broken = shared == 0
-            n_broken += broken
-            deg_brk[a] += broken
-            deg_brk[b] += broken
-            n_visible += (shared & mon_bits) != 0
-            oa = xa >> _OFFSET_SHIFT
-            ob = xb >> _OFFSET_SHIFT
-            while shared:
+        bounds = np.empty(n_chunks + 1, np.int64)
+        for c in range(n_chunks + 1):
+            bounds[c] = m * c // n_chunks
+        hist_c = np.zeros((n_chunks, 4 * k1 * k1), np.int64)
+        scalars_c = np.zeros((n_chunks, 4), np.int64)
+        n_joins = np.zeros((n_chunks, n_lanes), np.int64)
+        n_multi = np.zeros(n_chunks, np.int64)
+        for c in numba.prange(n_chunks):
+            degrees = degrees_c[c]
+            degrees[:] = 0
+            hist = hist_c[c]
+            cursor = np.full(n_lanes, bounds[c], np.int64)
+            w_multi = bounds[c]
+            n_ties = 0
+            n_broken = 0
+            n_visible = 0
+            bad = 0
+            for e in range(bounds[c], bounds[c + 1]):
+                a = eu[e]
+                b = ev[e]
+                if a < 0 or b >= n or a >= b:
+                    bad += 1
+                    continue
+                xa = packed[a]
+                xb = packed[b]
+                both = xa & xb
+                tie = (both >> _ACTIVE_SHIFT) & 1
+                n_ties += tie
+                pa = (xa >> _PRIMARY_SHIFT) & 31
+                pb = (xb >> _PRIMARY_SHIFT) & 31
+                hist[(e & 3) * k1 * k1 + pa * k1 + pb] += tie
+                shared = both & plat_mask  # zero unless both ends are active
+                broken = tie & (shared == 0)
+                n_broken += broken
+                inc = tie | (broken << 32)
+                degrees[a] += inc
+                degrees[b] += inc
+                n_visible += (shared & mon_bits) != 0
+                # pairs of the first shared platform; the slot is only kept when there is one
                 low = shared & -shared
-                below = (low - 1) & plat_mask
-                _nb_union(parent, oa + _nb_popcount(xa & below), ob + _nb_popcount(xb & below))
-                shared ^= low
-        return (
-            parent, deg_tie, deg_brk, n_ties, n_broken, n_visible, mod_m, mod_in[1:],
-            mod_deg[1:], bad,
-        )  # fmt: skip
+                below = low - 1
+                lane = lane_of[_nb_popcount(below)]  # lane_of[64] serves shared == 0
+                w = cursor[lane]
+                pair_a[lane, w] = (xa >> _OFFSET_SHIFT) + _nb_popcount(xa & below & plat_mask)
+                pair_b[lane, w] = (xb >> _OFFSET_SHIFT) + _nb_popcount(xb & below & plat_mask)
+                cursor[lane] = w + (shared != 0)
+                multi[w_multi] = e
+                w_multi += (shared ^ low) != 0
+            for lane in range(n_lanes):
+                n_joins[c, lane] = cursor[lane] - bounds[c]
+            n_multi[c] = w_multi - bounds[c]
+            scalars_c[c, 0] = n_ties
+            scalars_c[c, 1] = n_broken
+            scalars_c[c, 2] = n_visible
+            scalars_c[c, 3] = bad
+        s = scalars_c.sum(axis=0)
+        hist = hist_c.sum(axis=0).reshape(4, k1, k1).sum(axis=0)[1:, 1:]
+        mod_in = np.zeros(k, np.int64)
+        mod_deg = np.zeros(k, np.int64)
+        for p in range(k):
+            mod_in[p] = hist[p, p]
+            mod_deg[p] = hist[p, :].sum() + hist[:, p].sum()
+        return bounds, n_joins, n_multi, s[0], s[1], s[2], hist.sum(), mod_in, mod_deg, s[3]
+
+    @_jit_parallel
+    def _nb_split_degrees(degrees_c, deg_tie, deg_broken):
+        """Sum the chunks' packed degree counts and split ties from broken ties."""
+        n_chunks, n = degrees_c.shape
+        for i in numba.prange(n):
+            d = 0
+            for c in range(n_chunks):
+                d += degrees_c[c, i]
+            deg_tie[i] = d & 0xFFFFFFFF
+            deg_broken[i] = d >> 32
+
+    @_jit_parallel
+    def _nb_union_pass(
+        pair_a, pair_b, multi, bounds, n_joins, n_multi, eu, ev, packed, k, lane_of, parent
+    ):
+        """Union-find over the pairs the ties join: every platform subgraph at once.
+
+        Each lane owns whole platforms, so lanes touch disjoint parts of ``parent`` and run in
+        parallel without locks; the partition found does not depend on the order of unions.
+        """
+        n_lanes = pair_a.shape[0]
+        n_chunks = bounds.shape[0] - 1
+        plat_mask = (1 << k) - 1
+        for j in numba.prange(parent.shape[0]):
+            parent[j] = j
+        for lane in numba.prange(n_lanes):
+            for c in range(n_chunks):
+                for i in range(bounds[c], bounds[c] + n_joins[c, lane]):
+                    _nb_union(parent, pair_a[lane, i], pair_b[lane, i])
+                for i in range(bounds[c], bounds[c] + n_multi[c]):
+                    e = multi[i]
+                    xa = packed[eu[e]]
+                    xb = packed[ev[e]]
+                    shared = xa & xb & plat_mask
+                    rest = shared ^ (shared & -shared)  # the first was joined above
+                    while rest:
+                        low = rest & -rest
+                        below = low - 1
+                        if lane_of[_nb_popcount(below)] == lane:
+                            _nb_union(
+                                parent,
+                                (xa >> _OFFSET_SHIFT) + _nb_popcount(xa & below),
+                                (xb >> _OFFSET_SHIFT) + _nb_popcount(xb & below),
+                            )
+                        rest ^= low
 
     @_jit
-    def _nb_component_pass(parent, packed, pair_plat, k, n_dark):
+    def _nb_component_pass(parent, packed, pair_plat, k, n_dark, count):
         """Per-platform components, then join each group's pairs for the communication graph."""
         n = packed.shape[0] - 1
         n_pairs = parent.shape[0]
-        count = np.zeros(n_pairs, np.int32)
+        count[:] = 0
+        # parent[j] <= j, so one ascending sweep leaves every pair pointing at its root
         for j in range(n_pairs):
-            count[_nb_find(parent, j)] += 1
+            r = parent[parent[j]]
+            parent[j] = r
+            count[r] += 1
         plat_ncomp = np.zeros(k, np.int64)
         plat_giant = np.zeros(k, np.int64)
         for j in range(n_pairs):
             if parent[j] == j:
                 p = pair_plat[j]
                 plat_ncomp[p] += 1
-                if count[j] > plat_giant[p]:
-                    plat_giant[p] = count[j]
+                plat_giant[p] = max(plat_giant[p], count[j])
         start = packed[0] >> _OFFSET_SHIFT
         for i in range(n):
             stop = packed[i + 1] >> _OFFSET_SHIFT
@@ -2119,6 +2390,5 @@ if HAVE_NUMBA:
         for j in range(n_pairs):
             if count[j] > 0:
                 comm_ncomp += 1
-                if count[j] > comm_giant:
-                    comm_giant = count[j]
+                comm_giant = max(comm_giant, count[j])
         return plat_ncomp, plat_giant, comm_ncomp, comm_giant

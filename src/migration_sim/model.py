@@ -587,7 +587,7 @@ class MigrationModel(mesa.Model):
     def _fragmentation(self) -> dict[str, float]:
         """Every fragmentation and monitoring measure of the current state."""
         pop, net = self.population, self.network
-        values = metrics.snapshot(
+        return metrics.snapshot(
             pop.member,
             pop.active,
             pop.primary,
@@ -600,11 +600,6 @@ class MigrationModel(mesa.Model):
             crime_type=pop.crime_type,
             crime_type_names=self.crime_type_names,
         )
-        curve = metrics.coverage_curve(
-            pop.member, pop.active, self.recorder.arrays["presence"][self.recorder.n_rows - 1]
-        )
-        values.update({f"coverage_top.{k + 1}": float(c) for k, c in enumerate(curve)})
-        return values
 
     # ------------------------------------------------------------------ state changes
     def remove_groups(self, groups: np.ndarray, t: int) -> None:
