@@ -98,7 +98,7 @@ __all__ = [
 ]
 
 HAVE_NUMBA: bool = numba is not None
-"""True when numba is importable and :func:`snapshot` can use its fused kernel."""
+"""True when numba is importable and :func:`snapshot` can use its compiled kernels."""
 
 MAX_PLATFORMS: int = 62
 """Largest K supported: platform sets are packed into the bits of an int64."""
