@@ -2130,7 +2130,9 @@ def _snapshot_values(c: _Counts, inp: _SnapshotInputs) -> dict[str, float]:
 # What did not pay: software prefetching by early loads, relabelling the groups in breadth-first
 # or Cuthill-McKee order, union by size, a two-hop branch-free find, a thread-private forest per
 # chunk merged afterwards (the merge cost what the second thread saved), computing the measures
-# of step t in a background thread during step t+1 (the step already keeps both cores busy).
+# of step t in a background thread during step t+1 (the step already keeps both cores busy), and
+# an exact incremental tracker (spanning forests repaired after each step; 62 ms per step, see
+# benchmarks/README.md and the branch experiment/snapshot-tracker).
 #
 # Inside a model run the passes are slower than in a loop over one state (caches hold the
 # step's data, not the metrics'): about 2 ms for the groups, 7-10 ms for the ties, 4-6 ms for the
