@@ -1985,49 +1985,6 @@ def snapshot(
     of it in the pass over the ties; the numpy path takes about 210 ms
     (``benchmarks/bench_metrics.py``). Values do not depend on the number of threads.
     """
-    inp = _snapshot_inputs(
-        membership, active, primary, edges_u, edges_v, size, severity, monitored,
-        platform_names, crime_type, crime_type_names,
-    )  # fmt: skip
-    counter = _counts_numba if _resolve_backend(backend, inp.k) else _counts_numpy
-    counts = counter(
-        inp.membership, inp.active, inp.primary, inp.edges_u, inp.edges_v, inp.mon_bits,
-        inp.crime_type, inp.n_types,
-    )  # fmt: skip
-    return _snapshot_values(counts, inp)
-
-
-class _SnapshotInputs(NamedTuple):
-    """The arguments of :func:`snapshot`, checked and converted."""
-
-    membership: NDArray[np.bool_]
-    active: NDArray[np.bool_]
-    primary: NDArray[np.int64]
-    edges_u: NDArray[np.int64]
-    edges_v: NDArray[np.int64]
-    size: NDArray[np.float64]
-    severity: NDArray[np.float64]
-    mon_bits: int
-    platform_names: list[str]
-    crime_type: NDArray[np.int64] | None
-    crime_type_names: Sequence[str] | None
-    n_types: int
-    k: int
-
-
-def _snapshot_inputs(
-    membership: ArrayLike,
-    active: ArrayLike,
-    primary: ArrayLike,
-    edges_u: ArrayLike,
-    edges_v: ArrayLike,
-    size: ArrayLike,
-    severity: ArrayLike,
-    monitored: ArrayLike,
-    platform_names: Sequence[str] | None,
-    crime_type: ArrayLike | None,
-    crime_type_names: Sequence[str] | None,
-) -> _SnapshotInputs:
     m = _as_membership(membership)
     n, k = m.shape
     act = _as_bool_vector(active, "active", n)
@@ -2038,6 +1995,10 @@ def _snapshot_inputs(
         raise ValueError(
             f"edges_u and edges_v must have the same length, got {u.shape[0]} and {v.shape[0]}"
         )
+    sz = _as_float_vector(size, "size", n)
+    sev = _as_float_vector(severity, "severity", n)
+    mon_bits = _mask_to_bits(_as_monitored(monitored, k))
+    names = _platform_labels(platform_names, k)
     ct = None
     n_types = 0
     if crime_type is not None:
@@ -2045,25 +2006,10 @@ def _snapshot_inputs(
             raise ValueError("crime_type_names must be given with crime_type (one name per type)")
         ct = _as_int_vector(crime_type, "crime_type", n)
         n_types = len(crime_type_names)
-    return _SnapshotInputs(
-        membership=m,
-        active=act,
-        primary=prim,
-        edges_u=u,
-        edges_v=v,
-        size=_as_float_vector(size, "size", n),
-        severity=_as_float_vector(severity, "severity", n),
-        mon_bits=_mask_to_bits(_as_monitored(monitored, k)),
-        platform_names=_platform_labels(platform_names, k),
-        crime_type=ct,
-        crime_type_names=crime_type_names,
-        n_types=n_types,
-        k=k,
-    )
+    use_numba = _resolve_backend(backend, k)
+    counter = _counts_numba if use_numba else _counts_numpy
+    c = counter(m, act, prim, u, v, mon_bits, ct, n_types)
 
-
-def _snapshot_values(c: _Counts, inp: _SnapshotInputs) -> dict[str, float]:
-    """The values of :func:`snapshot` from the integer counts (shared by every backend)."""
     out: dict[str, float] = {}
     out["n_active"] = float(c.n_active)
     out["dark_share"] = _ratio(c.n_dark, c.n_active)
@@ -2073,29 +2019,28 @@ def _snapshot_values(c: _Counts, inp: _SnapshotInputs) -> dict[str, float]:
         out[f"effective_platforms_{label}"] = conc.effective_number
         out[f"entropy_{label}"] = conc.entropy
     out["broken_tie_share"] = _ratio(c.n_broken, c.n_ties)
-    out["broken_tie_share_weighted"] = _weighted_ratio(inp.size, c.deg_broken, c.deg_tie)
+    out["broken_tie_share_weighted"] = _weighted_ratio(sz, c.deg_broken, c.deg_tie)
     out["comm_giant_share"] = _ratio(c.comm_giant, c.n_active)
     out["comm_n_components"] = float(c.comm_n_components)
     out["comm_mean_component_size"] = _ratio(c.n_active, c.comm_n_components)
     out["modularity_primary"] = _modularity_from_counts(c.mod_inside, c.mod_degree, c.mod_edges)
     out["coverage_groups"] = _ratio(c.n_covered, c.n_active)
     out["coverage_ties"] = _ratio(c.n_visible, c.n_ties)
-    out["coverage_severity"] = _severity_share(inp.severity, c.covered, inp.active)
+    out["coverage_severity"] = _severity_share(sev, c.covered, act)
     plat = _platform_summary(c.presence, c.plat_n_components, c.plat_giant)
-    for name, share in zip(inp.platform_names, plat.giant_share.tolist(), strict=True):
+    for name, share in zip(names, plat.giant_share.tolist(), strict=True):
         out[f"giant_share.{name}"] = share
-    k = inp.k
     curve = np.cumsum(c.first_seen) / c.n_active if c.n_active else np.full(k, np.nan)
     for r, share in enumerate(curve.tolist()):
         out[f"coverage_top.{r + 1}"] = share
-    if c.primary_by_type is not None and inp.crime_type_names is not None:
+    if c.primary_by_type is not None and crime_type_names is not None:
         conc_t = concentration(c.primary_by_type)
         for measure, vals in (
             ("hhi_primary", conc_t.hhi),
             ("effective_platforms_primary", conc_t.effective_number),
             ("entropy_primary", conc_t.entropy),
         ):
-            for t, val in zip(inp.crime_type_names, np.atleast_1d(vals).tolist(), strict=True):
+            for t, val in zip(crime_type_names, np.atleast_1d(vals).tolist(), strict=True):
                 out[f"{measure}.{t}"] = val
     return out
 
