@@ -1866,8 +1866,8 @@ def _counts_numba(
      bad_e) = ties  # fmt: skip
     if bad_e:
         _as_edges(u, v, n)  # raises with a precise message
-    deg_tie = np.empty(n, np.int64)
-    deg_brk = np.empty(n, np.int64)
+    deg_tie = ws.get("deg_tie", (n,), np.int64)
+    deg_brk = ws.get("deg_broken", (n,), np.int64)
     _nb_split_degrees(degrees_c, deg_tie, deg_brk)
     clock.lap("ties")
     parent = ws.get("parent", (int(n_pairs),), np.int32)
