@@ -25,6 +25,7 @@ import numba
 import numpy as np
 
 from migration_sim import metrics
+from migration_sim.metrics import step
 
 POPULARITY = np.array([0.55, 0.12, 0.08, 0.06, 0.05, 0.04, 0.04, 0.03, 0.02, 0.01])
 
@@ -99,19 +100,19 @@ def in_model(n: int, steps: int) -> None:
     from migration_sim import MigrationModel
 
     stages: dict[str, list[float]] = {}
-    plain = metrics._counts_numba
+    plain = step._counts_numba
 
     def timed(*args):  # noqa: ANN002, ANN202
         return plain(*args, timings=stages)
 
     model = MigrationModel(ten_platform_config(n, steps), rng=1)
-    metrics._counts_numba = timed
+    step._counts_numba = timed
     try:
         t0 = time.perf_counter()
         model.run(steps)
         per_step = (time.perf_counter() - t0) / steps
     finally:
-        metrics._counts_numba = plain
+        step._counts_numba = plain
     total = sum(np.median(v) for v in stages.values())
     print(
         f"\nin a model run ({n:,} groups, {steps} steps, measures every step; "
@@ -167,7 +168,7 @@ def main() -> None:
 
         stages: dict[str, list[float]] = {}
         for _ in range(args.reps):
-            metrics._counts_numba(
+            step._counts_numba(
                 st["membership"], st["active"], st["primary"], st["edges_u"], st["edges_v"],
                 int(sum(1 << int(i) for i in np.flatnonzero(st["monitored"]))), None, 0, stages,
             )  # fmt: skip

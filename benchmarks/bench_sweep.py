@@ -24,8 +24,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from migration_sim.sweep import Design, Parameter, SweepSpec, _forkserver, load_summary, run_sweep
-from migration_sim.sweep_store import SweepStore
+from migration_sim.sweep.executors import (
+    Design,
+    Parameter,
+    SweepSpec,
+    _forkserver,
+    load_summary,
+    run_sweep,
+)
+from migration_sim.sweep.store import SweepStore
 
 
 def busy_run(config, *, seed, steps=None):

@@ -16,9 +16,11 @@ import pytest
 from canonical import CANONICAL, EXPERIMENTS
 
 import migration_sim
-from migration_sim import cli, output
-from migration_sim.output import COMPLETE, is_complete, write_run_files
-from migration_sim.scenario import load_scenario, run_scenario
+from migration_sim import cli
+from migration_sim.config import load_scenario
+from migration_sim.model.runner import run_scenario
+from migration_sim.results import folder as output
+from migration_sim.results.folder import COMPLETE, is_complete, write_run_files
 
 SMALL = """
 [run]
@@ -200,7 +202,16 @@ def test_killed_process_leaves_no_complete_looking_output(small):
     log = small.parent / "stderr.txt"
     with open(log, "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "migration_sim.cli", "run", str(small), "--out", "k", "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "migration_sim.cli.commands",
+                "run",
+                str(small),
+                "--out",
+                "k",
+                "--quiet",
+            ],
             cwd=small.parent,
             stdout=subprocess.DEVNULL,
             stderr=err,

@@ -90,10 +90,10 @@ def test_parameter_reference_is_up_to_date():
     from pathlib import Path
 
     from migration_sim.config import flatten
-    from migration_sim.paramdoc import parameters_markdown
+    from migration_sim.config.paramdoc import parameters_markdown
 
     doc = (Path(__file__).parents[1] / "docs" / "parameters.md").read_text()
-    assert doc == parameters_markdown(), "regenerate: python -m migration_sim.paramdoc"
+    assert doc == parameters_markdown(), "regenerate: python -m migration_sim.config.paramdoc"
     # every section key appears in the reference
     flat = flatten(
         {

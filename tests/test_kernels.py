@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from migration_sim import choice, kernels
-from migration_sim.kernels import UtilityWeights
+from migration_sim.model import choice, kernels
+from migration_sim.model.kernels import UtilityWeights
 
 W = UtilityWeights(
     reach=1.0,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 import math
+import pkgutil
 
 import networkx as nx
 import numpy as np
@@ -41,6 +43,8 @@ from migration_sim.metrics import (
     steps_to_fraction,
     top_platforms,
 )
+from migration_sim.metrics import inputs as metrics_inputs
+from migration_sim.metrics import step as metrics_step
 
 BACKENDS = ["numpy", "numba"] if metrics.HAVE_NUMBA else ["numpy"]
 HSETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -453,7 +457,7 @@ def test_numba_kernel_independent_of_chunks_and_lanes(
     shared = bits[state["edges_u"]] & bits[state["edges_v"]]
     n_shared = sum((shared >> j) & 1 for j in range(6))
     assert n_shared.max() >= 3  # ties joining pairs on several platforms
-    monkeypatch.setattr(metrics, "_n_chunks", lambda n_items: n_chunks)
+    monkeypatch.setattr(metrics_step, "_n_chunks", lambda n_items: n_chunks)
     out = snapshot(**state, backend="numba")
     for key in ref:
         assert_same(out[key], ref[key])
@@ -500,7 +504,7 @@ def test_many_platforms_use_numpy_path() -> None:
 
 
 def test_numpy_fallback_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metrics, "HAVE_NUMBA", False)
+    monkeypatch.setattr(metrics_inputs, "HAVE_NUMBA", False)
     s = tiny()
     out = snapshot(**s, monitored=np.ones(3, bool))
     assert out["broken_tie_share"] == 5 / 8
@@ -818,6 +822,10 @@ def test_fragmentation_summary_bad_input() -> None:
 
 
 def test_doctests() -> None:
-    result = doctest.testmod(metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 10
-    assert result.failed == 0
+    modules = [
+        importlib.import_module(f"migration_sim.metrics.{m.name}")
+        for m in pkgutil.iter_modules(metrics.__path__)
+    ]
+    results = [doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE) for m in modules]
+    assert sum(r.attempted for r in results) > 10
+    assert sum(r.failed for r in results) == 0

@@ -4,7 +4,7 @@ import pytest
 
 from migration_sim import MigrationModel
 from migration_sim.config import ConfigError
-from migration_sim.network import (
+from migration_sim.model.network import (
     ContactNetwork,
     from_networkx,
     holme_kim_homophily,
@@ -99,7 +99,7 @@ def test_load_graphml_and_edgelist(tmp_path):
 
 
 def test_compiled_growth_equals_its_python_source():
-    from migration_sim.network import _grow
+    from migration_sim.model.network import _grow
 
     rng = np.random.default_rng(5)
     n = 300

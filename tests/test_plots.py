@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from migration_sim.plots import (
+from migration_sim.config import builtin_scenario
+from migration_sim.model.runner import run_scenario
+from migration_sim.results.plots import (
     FRAGMENTATION_MEASURES,
     fragmentation_columns,
     plot_compare,
@@ -21,7 +23,6 @@ from migration_sim.plots import (
     save_figure,
     shock_marks,
 )
-from migration_sim.scenario import builtin_scenario, run_scenario
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,17 @@ import pytest
 from canonical import CANONICAL, EXPERIMENTS
 
 import migration_sim
-from migration_sim.config import ConfigError, flatten
-from migration_sim.model import MigrationModel
-from migration_sim.scenario import (
+from migration_sim.config import (
+    ConfigError,
     builtin_scenario,
     builtin_scenario_names,
+    flatten,
     load_scenario,
-    replicate_seeds,
     resolve_scenario,
-    run_scenario,
     save_scenario,
 )
+from migration_sim.model.model import MigrationModel
+from migration_sim.model.runner import replicate_seeds, run_scenario
 
 PACKAGE_COPIES = Path(str(resources.files("migration_sim") / "data" / "scenarios"))
 TELEGRAM_2024_SHOCKS = ["arrest_news", "disclosure_policy", "handover_news"]

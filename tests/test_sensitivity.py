@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from sweep_fakes import fake_run, ishigami_run, linear_run
 
-from migration_sim.sensitivity import (
+from migration_sim.sweep.executors import Design, Parameter, SweepSpec, run_sweep
+from migration_sim.sweep.sensitivity import (
     SensitivityError,
     analyze,
     grid_heatmap,
@@ -18,7 +19,6 @@ from migration_sim.sensitivity import (
     replicate_bands,
     sobol_indices,
 )
-from migration_sim.sweep import Design, Parameter, SweepSpec, run_sweep
 
 PNG = b"\x89PNG\r\n\x1a\n"
 PI = math.pi

@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sweep_fakes import fake_run, slow_run
 
-from migration_sim.cli_sweep import main as cli_main
-from migration_sim.sweep import (
+from migration_sim.cli.sweep_commands import main as cli_main
+from migration_sim.sweep.executors import (
     Design,
     Parameter,
     SweepError,
@@ -33,9 +33,9 @@ from migration_sim.sweep import (
     run_seed,
     run_sweep,
 )
-from migration_sim.sweep_outcomes import OutcomeError, evaluate_outcomes, parse_outcome
-from migration_sim.sweep_spec import check_against_config
-from migration_sim.sweep_store import SpecMismatchError, SweepStore, SweepStoreError
+from migration_sim.sweep.outcomes import OutcomeError, evaluate_outcomes, parse_outcome
+from migration_sim.sweep.spec import check_against_config
+from migration_sim.sweep.store import SpecMismatchError, SweepStore, SweepStoreError
 
 TESTS = Path(__file__).parent
 
@@ -473,7 +473,7 @@ def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
     out = tmp_path / "out"
     env = os.environ | {"PYTHONPATH": str(TESTS), "SWEEP_FAKE_DELAY": "0.08"}
     code = (
-        "from migration_sim.sweep import run_sweep\n"
+        "from migration_sim.sweep.executors import run_sweep\n"
         "if __name__ == '__main__':\n"
         f"    run_sweep({str(spec_path)!r}, {str(out)!r}, workers=2, runs_per_task=1,\n"
         "              flush_runs=3, progress=False)\n"
@@ -548,7 +548,7 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
         """,
     )
     out = tmp_path / "out"
-    from migration_sim.cli import main as migration_sim_main  # the installed entry point
+    from migration_sim.cli.commands import main as migration_sim_main  # the installed entry point
 
     argv = ["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]
     assert migration_sim_main(argv) == 0
@@ -571,7 +571,7 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------- EMA Workbench
 def test_ema_model_is_a_plain_function_of_params():
-    from migration_sim.sweep import EMAModel
+    from migration_sim.sweep.executors import EMAModel
 
     f = EMAModel(["last = final:y", "mean:n"], steps=4, run_fn=fake_run)
     out = f(seed=3, a=1.5, b=2.0)
@@ -652,14 +652,14 @@ def test_model_works_from_mesa_batch_run():
 
 def test_ema_model_runs_the_real_model():
     import migration_sim
-    from migration_sim.sweep import EMAModel
+    from migration_sim.sweep.executors import EMAModel
 
     f = EMAModel(["tg = final:share.Telegram"], steps=6)
     out = f(seed=2, groups__n_groups=200, choice__beta=2.0)
     res = migration_sim.run({"groups.n_groups": 200, "choice.beta": 2.0}, seed=2, steps=6)
     assert out == {"tg": res.timeseries["share.Telegram"].iloc[-1]}
 
-    from migration_sim.scenario import load_scenario
+    from migration_sim.config.scenario import load_scenario
 
     scenario = TESTS.parent / "experiments" / "telegram_2024.toml"
     g = EMAModel(["at:shock:n_active", "final:share.Telegram"], scenario=scenario, steps=32)
@@ -672,7 +672,7 @@ def test_ema_model_runs_the_real_model():
 
 def test_canonical_telegram_sobol_sweep_runs_on_its_scenario(tmp_path):
     """The experiments/ sweep validates against its scenario; a 7-run miniature completes."""
-    from migration_sim.scenario import load_scenario
+    from migration_sim.config.scenario import load_scenario
 
     spec = load_sweep_spec(TESTS.parent / "experiments" / "sweep_telegram_sobol.toml")
     check_against_config(spec, load_scenario(spec.scenario))
@@ -689,7 +689,7 @@ def test_canonical_telegram_sobol_sweep_runs_on_its_scenario(tmp_path):
 
 
 def test_default_ema_model_outcomes_exist_in_the_real_model():
-    from migration_sim.sweep import DEFAULT_EMA_OUTCOMES, EMAModel, ema_model
+    from migration_sim.sweep.executors import DEFAULT_EMA_OUTCOMES, EMAModel, ema_model
 
     out = EMAModel(steps=5)(seed=1, groups__n_groups=200)
     assert list(out) == [o.split(" = ")[0] for o in DEFAULT_EMA_OUTCOMES]

@@ -8,20 +8,30 @@ Public entry points::
     model = ms.MigrationModel(ms.default_config(), rng=1)
     res = ms.run_scenario("telegram_2024", seed=1)   # a scenario file or built-in name
     cfg = ms.load_scenario("experiments/domino.toml")
+    ms.metrics.effective_number([50, 30, 20])       # the measures, as plain functions
+
+The package is layered; each sub-package imports only from the ones below it (see
+``docs/architecture.md``)::
+
+    cli  ->  sweep  ->  model  ->  results  ->  metrics  ->  config
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from migration_sim.config import Config, ConfigError, default_config
-from migration_sim.groups import CriminalGroup
-from migration_sim.model import MigrationModel, run
+from migration_sim import _compat, metrics
+from migration_sim.config import (
+    Config,
+    ConfigError,
+    builtin_scenario,
+    default_config,
+    load_scenario,
+    save_scenario,
+)
+from migration_sim.model import CriminalGroup, MigrationModel, run, run_scenario
 from migration_sim.results import Results
-from migration_sim.scenario import builtin_scenario, load_scenario, run_scenario, save_scenario
+from migration_sim.results.provenance import package_version
 
-try:
-    __version__ = version("migration_sim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = package_version()
+
+_compat.install()
 
 __all__ = [
     "Config",
@@ -32,6 +42,7 @@ __all__ = [
     "builtin_scenario",
     "default_config",
     "load_scenario",
+    "metrics",
     "run",
     "run_scenario",
     "save_scenario",

@@ -8,7 +8,15 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["source_provenance"]
+__all__ = ["package_version", "source_provenance"]
+
+
+def package_version() -> str:
+    """The installed package's version (``"0+unknown"`` when run from a bare source tree)."""
+    try:
+        return version("migration_sim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
 
 
 @functools.cache

@@ -29,8 +29,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from migration_sim.sweep_spec import SAMPLE_PREFIX, SweepSpec
-from migration_sim.sweep_store import atomic_write, load_design, load_summary, read_meta
+from migration_sim.sweep.spec import SAMPLE_PREFIX, SweepSpec
+from migration_sim.sweep.store import atomic_write, load_design, load_summary, read_meta
 
 __all__ = [
     "AnalysisReport",

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from migration_sim.choice import presence_codes
 from migration_sim.config import TiesConfig
-from migration_sim.groups import Population
-from migration_sim.network import ContactNetwork
-from migration_sim.platforms import PlatformState
+from migration_sim.model.choice import presence_codes
+from migration_sim.model.groups import Population
+from migration_sim.model.network import ContactNetwork
+from migration_sim.model.platforms import PlatformState
 
 __all__ = ["TieDynamics"]
 

@@ -1,8 +1,8 @@
 """Command-line wiring of ``migration-sim sweep`` and ``migration-sim analyze``.
 
 The main ``migration-sim`` parser calls :func:`add_subcommands`; each subcommand sets
-``func`` (``args.func(args) -> int`` exit code). ``python -m migration_sim.cli_sweep`` runs the
-two subcommands on their own.
+``func`` (``args.func(args) -> int`` exit code).
+``python -m migration_sim.cli.sweep_commands`` runs the two subcommands on their own.
 
 Exit codes: 0 done (the sweep may hold failed runs, reported on stderr), 1 the sweep stopped
 (a worker died, every run failed; rerun to resume) or a folder problem, 2 an invalid spec or
@@ -70,8 +70,8 @@ def _fail(command: str, exc: BaseException, code: int) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run ``migration-sim sweep`` with parsed arguments; return the exit code."""
-    from migration_sim.sweep import SweepError, run_sweep
-    from migration_sim.sweep_store import SweepStoreError
+    from migration_sim.sweep.executors import SweepError, run_sweep
+    from migration_sim.sweep.store import SweepStoreError
 
     try:
         report = run_sweep(
@@ -107,8 +107,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Run ``migration-sim analyze`` with parsed arguments; return the exit code."""
-    from migration_sim.sensitivity import analyze
-    from migration_sim.sweep_store import SweepStoreError
+    from migration_sim.sweep.sensitivity import analyze
+    from migration_sim.sweep.store import SweepStoreError
 
     try:
         report = analyze(args.sweep_dir, args.out)

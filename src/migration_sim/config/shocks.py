@@ -1,4 +1,8 @@
-"""Policy shocks: small classes that change the world at scheduled steps.
+"""Policy shocks as data: each kind's parameters, their defaults and their validation.
+
+This module declares what a shock *is* (the part of the configuration); what a shock *does* to a
+running model lives in :mod:`migration_sim.model.shocks`, whose classes extend these with
+``apply``.
 
 A shock is declared in a scenario as a table with a ``kind``, a unique ``name`` and a ``start``
 step (and, for lasting shocks, an ``end`` step, inclusive). Shocks at step t are applied at the
@@ -13,17 +17,31 @@ whole schedule against the configuration and names the offending key on error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from migration_sim.config import ConfigError
+from migration_sim.config.schema import ConfigError, PlatformSpec
 
-if TYPE_CHECKING:
-    from migration_sim.config import Config
-    from migration_sim.model import MigrationModel
+__all__ = ["SHOCK_KINDS", "Catalogue", "Shock", "make_shock", "resolved_shocks", "validate_shocks"]
 
-__all__ = ["Shock", "SHOCK_KINDS", "build_shocks", "validate_shocks"]
+
+class Catalogue(Protocol):
+    """What shock validation reads of a configuration (a :class:`~migration_sim.config.Config`)."""
+
+    platforms: tuple[PlatformSpec, ...]
+
+    @property
+    def platform_names(self) -> list[str]:  # noqa: D102
+        ...
+
+    @property
+    def crime_type_names(self) -> list[str]:  # noqa: D102
+        ...
+
+    @property
+    def shocks(self) -> tuple[dict[str, Any], ...]:  # noqa: D102
+        ...
 
 
 @dataclass
@@ -49,12 +67,8 @@ class Shock:
         """True on the steps at which :meth:`apply` must be called."""
         return t == self.start or (self.end is not None and t == self.end + 1)
 
-    def apply(self, model: MigrationModel, t: int) -> None:
-        """Change the model at step t (``t == start``) or undo a lasting change (``end + 1``)."""
-        raise NotImplementedError
-
     # ------------------------------------------------------------------ validation helpers
-    def check(self, cfg: Config) -> None:
+    def check(self, cfg: Catalogue) -> None:
         """Validate parameters against the configuration; raise ConfigError naming the key."""
         if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 1:
             raise self.error("start", self.start, "an integer step >= 1")
@@ -69,7 +83,7 @@ class Shock:
             f"shocks.{self.name}.{key} = {value!r} is not allowed: expected {allowed}"
         )
 
-    def check_platforms(self, cfg: Config, key: str, names: list[str]) -> None:
+    def check_platforms(self, cfg: Catalogue, key: str, names: list[str]) -> None:
         """Every name must be a catalogue platform."""
         known = cfg.platform_names
         if isinstance(names, str) or not names:
@@ -115,7 +129,7 @@ class DisclosureChange(Shock):
     to: float | None = None
     variant: str | None = None
 
-    def check(self, cfg: Config) -> None:  # noqa: D102
+    def check(self, cfg: Catalogue) -> None:  # noqa: D102
         super().check(cfg)
         if self.end is not None:
             raise self.error(
@@ -138,23 +152,13 @@ class DisclosureChange(Shock):
                     f"a variant of {self.platform}: {sorted(spec.variants)}",
                 )
 
-    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
-        k = model.platform.index(self.platform)
-        if self.to is not None:
-            model.platform.disclosure[k] = self.to
-            return
-        spec = model.params.platforms[k]
-        for attr, value in spec.variants[self.variant].items():
-            if attr != "sources":
-                getattr(model.platform, attr)[k] = value
-
 
 @dataclass
 class Salience(Shock):
     """News that raises the perceived risk of platforms (an arrest; news of handovers).
 
     Groups that hear the news directly get salience ``magnitude`` for each listed platform; it
-    then spreads through contacts and fades (see :func:`migration_sim.kernels.spread_news`).
+    then spreads through contacts and fades (see :func:`migration_sim.model.kernels.spread_news`).
 
     Parameters
     ----------
@@ -181,7 +185,7 @@ class Salience(Shock):
     retention: float | None = None
     spread: float | None = None
 
-    def check(self, cfg: Config) -> None:  # noqa: D102
+    def check(self, cfg: Catalogue) -> None:  # noqa: D102
         super().check(cfg)
         if self.end is not None:
             raise self.error("end", self.end, "no end: news is a one-off; use retention for decay")
@@ -191,20 +195,6 @@ class Salience(Shock):
         for key in ("retention", "spread"):
             if getattr(self, key) is not None:
                 self.check_prob(key, getattr(self, key))
-
-    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
-        pop = model.population
-        u = model.streams["shocks"].random(pop.n)
-        for name in self.platforms:
-            k = model.platform.index(name)
-            p = np.where(pop.member[:, k], self.p_members, self.p_others) * pop.active
-            hears = u < p
-            pop.news[hears, k] = np.maximum(pop.news[hears, k], self.magnitude)
-            model.in_news[k] = bool(hears.any() and self.magnitude > 0)
-            if self.retention is not None:
-                model.news_retention[k] = self.retention
-            if self.spread is not None:
-                model.news_spread[k] = self.spread
 
 
 @dataclass
@@ -227,22 +217,12 @@ class Takedown(Shock):
     platform: str = ""
     p_dark: float = 0.0
 
-    def check(self, cfg: Config) -> None:  # noqa: D102
+    def check(self, cfg: Catalogue) -> None:  # noqa: D102
         super().check(cfg)
         if self.end is not None:
             raise self.error("end", self.end, "no end: a takedown is permanent")
         self.check_platforms(cfg, "platform", [self.platform])
         self.check_prob("p_dark", self.p_dark)
-
-    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
-        pop = model.population
-        k = model.platform.index(self.platform)
-        u = model.streams["shocks"].random(pop.n)
-        model.platform.available[k] = False
-        on_k = np.flatnonzero(pop.member[:, k])
-        model.drop_presence(on_k, np.full(on_k.size, k))
-        goes_dark = model.displaced & (u < self.p_dark)
-        model.displaced[goes_dark] = False
 
 
 @dataclass
@@ -264,7 +244,7 @@ class Crackdown(Shock):
     platform: str | None = None
     factor: float = 2.0
 
-    def check(self, cfg: Config) -> None:  # noqa: D102
+    def check(self, cfg: Catalogue) -> None:  # noqa: D102
         super().check(cfg)
         if self.crime_type is None and self.platform is None:
             raise self.error("crime_type", None, "a crime type and/or a platform")
@@ -278,12 +258,6 @@ class Crackdown(Shock):
         if self.factor == 0 and self.end is not None:
             raise self.error("factor", 0, "a factor > 0 for a crackdown with an end")
 
-    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
-        f = self.factor if t == self.start else 1.0 / self.factor
-        if self.crime_type is not None:
-            model.type_enforcement_multiplier[model.crime_type_names.index(self.crime_type)] *= f
-        if self.platform is not None:
-            model.platform.enforcement_multiplier[model.platform.index(self.platform)] *= f
         # with both given, the hazard of that type on that platform is scaled by factor**2
         # (documented in docs/scenarios.md)
 
@@ -315,7 +289,7 @@ class BanWave(Shock):
     factor: float = 5.0
     p_backup: float | None = None
 
-    def check(self, cfg: Config) -> None:  # noqa: D102
+    def check(self, cfg: Catalogue) -> None:  # noqa: D102
         super().check(cfg)
         self.check_platforms(cfg, "platform", [self.platform])
         if self.mode not in ("once", "sustained"):
@@ -328,22 +302,6 @@ class BanWave(Shock):
             raise self.error("end", self.end, "no end for mode 'once'")
         if self.p_backup is not None:
             self.check_prob("p_backup", self.p_backup)
-
-    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
-        k = model.platform.index(self.platform)
-        if self.mode == "sustained":
-            f = self.factor if t == self.start else 1.0 / self.factor
-            model.platform.moderation_multiplier[k] *= f
-            return
-        pop = model.population
-        u = model.streams["shocks"].random((pop.n, 2))
-        banned = pop.member[:, k] & (u[:, 0] < self.share)
-        p_backup = model.params.moderation.p_backup if self.p_backup is None else self.p_backup
-        lost = np.flatnonzero(banned & (u[:, 1] >= p_backup))
-        back = np.flatnonzero(banned & (u[:, 1] < p_backup))
-        model.recorder.log_events(t, "respawn", back, np.full(back.size, k), pop.crime_type)
-        model.recorder.log_events(t, "ban", lost, np.full(lost.size, k), pop.crime_type)
-        model.drop_presence(lost, np.full(lost.size, k), banned=True)
 
 
 @dataclass
@@ -382,7 +340,7 @@ class PolicyContagion(Shock):
     def applies_at(self, t: int) -> bool:  # noqa: D102
         return t >= self.start and (self.end is None or t <= self.end)
 
-    def check(self, cfg: Config) -> None:  # noqa: D102
+    def check(self, cfg: Catalogue) -> None:  # noqa: D102
         super().check(cfg)
         self.check_prob("to", self.to)
         self.check_nonneg("pressure", self.pressure)
@@ -392,23 +350,6 @@ class PolicyContagion(Shock):
             if names:
                 self.check_platforms(cfg, key, names)
 
-    def apply(self, model: MigrationModel, t: int) -> None:  # noqa: D102
-        plat = model.platform
-        u = model.streams["shocks"].random(len(plat.names))
-        share = model._popularity()
-        for k, name in enumerate(plat.names):
-            if plat.immune[k] or name in self.adopted or name in self.exclude:
-                continue
-            if self.platforms and name not in self.platforms:
-                continue
-            p = 1.0 - np.exp(-(self.pressure + self.w_share * share[k]))
-            if u[k] < p:
-                plat.disclosure[k] = max(plat.disclosure[k], self.to)
-                self.adopted.append(name)
-                model.shock_log.append(
-                    {"step": t, "shock": self.name, "kind": "adoption", "platform": name}
-                )
-
 
 SHOCK_KINDS: dict[str, type[Shock]] = {
     cls.kind: cls
@@ -416,15 +357,22 @@ SHOCK_KINDS: dict[str, type[Shock]] = {
 }
 
 
-def _make(entry: dict[str, Any], index: int) -> Shock:
+def make_shock(
+    entry: dict[str, Any], index: int, kinds: dict[str, type[Shock]] | None = None
+) -> Shock:
+    """Build the shock of one schedule entry, naming the key on error.
+
+    ``kinds`` maps each kind to its class (default :data:`SHOCK_KINDS`; the model passes the
+    classes that can also ``apply``).
+    """
+    kinds = SHOCK_KINDS if kinds is None else kinds
     label = entry.get("name", f"[{index}]")
     kind = entry.get("kind")
-    if kind not in SHOCK_KINDS:
+    if kind not in kinds:
         raise ConfigError(
-            f"shocks.{label}.kind = {kind!r} is not allowed: expected one of "
-            + ", ".join(SHOCK_KINDS)
+            f"shocks.{label}.kind = {kind!r} is not allowed: expected one of " + ", ".join(kinds)
         )
-    cls = SHOCK_KINDS[kind]
+    cls = kinds[kind]
     allowed = [f.name for f in fields(cls) if f.init]
     params = {k: v for k, v in entry.items() if k != "kind"}
     params.setdefault("name", f"{kind}_{index}")
@@ -443,7 +391,7 @@ def resolved_shocks(shocks: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
     """The shock tables with every parameter filled in (defaults included), for saving."""
     out = []
     for i, entry in enumerate(shocks):
-        shock = _make(dict(entry), i)
+        shock = make_shock(dict(entry), i)
         table: dict[str, Any] = {"kind": shock.kind}
         for f in fields(shock):
             value = getattr(shock, f.name)
@@ -453,14 +401,9 @@ def resolved_shocks(shocks: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
     return out
 
 
-def build_shocks(cfg: Config) -> list[Shock]:
-    """Instantiate the configuration's shock schedule (fresh objects for each run)."""
-    return [_make(dict(entry), i) for i, entry in enumerate(cfg.shocks)]
-
-
-def validate_shocks(cfg: Config) -> None:
+def validate_shocks(cfg: Catalogue) -> None:
     """Check every shock of the schedule; raise ConfigError naming the key on the first error."""
-    shocks = build_shocks(cfg)
+    shocks = [make_shock(dict(entry), i) for i, entry in enumerate(cfg.shocks)]
     names = [s.name for s in shocks]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -3,8 +3,8 @@
 One pass per revising group counts its active contacts on each platform (walking the CSR
 adjacency), builds the utility of every platform, and draws the new primary and secondary
 platforms with three uniforms. The pass is fused so that no (n, K) temporaries are built; the
-readable per-group version of the same rule is :class:`migration_sim.groups.CriminalGroup`, and
-tests prove both give identical choices.
+readable per-group version of the same rule is
+:class:`migration_sim.model.groups.CriminalGroup`, and tests prove both give identical choices.
 
 Utility (``docs/model.md`` section 7.6), added term by term in this order::
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from migration_sim.kernels import UtilityWeights
+from migration_sim.model.kernels import UtilityWeights
 
 __all__ = ["choice_state", "weights_array", "utility_rows", "choose_rows", "revise_rows", "pick"]
 

@@ -3,8 +3,8 @@
 Every function here takes arrays, parameters and (where needed) random numbers handed in, and
 returns arrays. None touches a model object, so the same kernel serves the model, the tests and
 the benchmarks. The choice kernel itself is compiled and lives in
-:mod:`migration_sim.choice`; the readable per-group version of the decision rule lives in
-:class:`migration_sim.groups.CriminalGroup`.
+:mod:`migration_sim.model.choice`; the readable per-group version of the decision rule lives in
+:class:`migration_sim.model.groups.CriminalGroup`.
 
 Notation: N groups, K platforms, ``member`` is the (N, K) presence matrix, rows are groups.
 The equations are written out in ``docs/model.md`` exactly as computed here.

@@ -14,20 +14,21 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from migration_sim import choice, kernels, metrics
+from migration_sim import metrics
 from migration_sim.config import Config, ConfigError, default_config
-from migration_sim.groups import CriminalGroup, draw_population
-from migration_sim.network import (
+from migration_sim.model import choice, kernels
+from migration_sim.model.groups import CriminalGroup, draw_population
+from migration_sim.model.network import (
     ContactNetwork,
     from_networkx,
     holme_kim_homophily,
     homophily_probability,
     load_graph,
 )
-from migration_sim.platforms import PlatformState
-from migration_sim.results import Recorder, Results, pack_events
-from migration_sim.shocks import build_shocks
-from migration_sim.ties import TieDynamics
+from migration_sim.model.platforms import PlatformState
+from migration_sim.model.shocks import build_shocks
+from migration_sim.model.ties import TieDynamics
+from migration_sim.results.core import Recorder, Results, pack_events
 
 __all__ = ["MigrationModel", "run", "SCHEDULE", "STREAMS", "resolve_config"]
 
@@ -191,7 +192,7 @@ class MigrationModel(mesa.Model):
             }
         )
         self.exposure_k = self._exposure()
-        self.popularity = self._popularity()
+        self.popularity = self.primary_share()
         # perceived risk starts at the steady state of the policy signal alone
         self.population.risk = cfg.risk.w_policy * np.outer(self._severity, self.exposure_k)
         self.constants = np.zeros(self.n_platforms)
@@ -241,7 +242,7 @@ class MigrationModel(mesa.Model):
         iota = self.params.enforcement.identification_without_disclosure
         return kernels.exposure(p.disclosure, p.identifiability, iota)
 
-    def _popularity(self) -> np.ndarray:
+    def primary_share(self) -> np.ndarray:
         """Share of active groups whose primary platform is each platform."""
         pop = self.population
         n_active = int(pop.active.sum())
@@ -306,18 +307,18 @@ class MigrationModel(mesa.Model):
         for w in range(n_steps):
             speedup = self.params.run.warmup_speedup
             self._ban(self._uniforms("warmup", (self.population.n, 2)), None, speedup)
-            self.popularity = self._popularity()
+            self.popularity = self.primary_share()
             self._revise(
                 self._uniforms("warmup", (self.population.n,)),
                 self._uniforms("warmup", (self.population.n, 3)),
                 speedup,
             )
-            share = np.maximum(self._popularity(), floor)
+            share = np.maximum(self.primary_share(), floor)
             eta = 1.0 / (1.0 + w / 10.0)
             self.constants[fit] += (
                 eta * (np.log(target[fit]) - np.log(share[fit])) / self.weights.beta
             )
-        self.popularity = self._popularity()
+        self.popularity = self.primary_share()
 
     def recorded_share(self, k: int) -> float:
         """Share of active groups with primary platform ``k`` at the last recorded step."""
@@ -487,7 +488,7 @@ class MigrationModel(mesa.Model):
     def _choose(self, t: int) -> None:
         u_revise = self._uniforms("choice", (self.population.n,))
         u_choice = self._uniforms("choice", (self.population.n, 3))
-        self.popularity = self._popularity()
+        self.popularity = self.primary_share()
         self._revise(u_revise, u_choice)
 
     def _revise(self, u_revise: np.ndarray, u_choice: np.ndarray, speedup: float = 1.0) -> None:

@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import migration_sim
 from migration_sim.config import Config
-from migration_sim.plots import (
+from migration_sim.results.plots import (
     fragmentation_columns,
     plot_compare,
     plot_flows,
@@ -35,9 +34,9 @@ from migration_sim.plots import (
     save_figure,
     shock_marks,
 )
-from migration_sim.provenance import source_provenance
-from migration_sim.results import Results, atomic_write_bytes, atomic_write_text, to_json
-from migration_sim.scenario import save_scenario
+from migration_sim.results.provenance import package_version, source_provenance
+from migration_sim.results.core import Results, atomic_write_bytes, atomic_write_text, to_json
+from migration_sim.config.scenario import save_scenario
 
 __all__ = [
     "COMPLETE",
@@ -248,7 +247,7 @@ def write_run_files(results: Results, folder: str | Path, *, figures: bool = Tru
 def environment() -> dict[str, Any]:
     """Versions and source of the software that produced a result (for ``metadata.json``)."""
     return {
-        "package_version": migration_sim.__version__,
+        "package_version": package_version(),
         "git_commit": source_provenance()["git_commit"],
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -451,7 +450,7 @@ def comparison_table(runs: Mapping[str, Results]) -> pd.DataFrame:
 def _scenario_comment(metadata: Mapping[str, Any]) -> str:
     return (
         f"Resolved scenario from {metadata.get('scenario_source', '?')}, written by "
-        f"migration_sim {migration_sim.__version__}.\n"
+        f"migration_sim {package_version()}.\n"
         "Every parameter is listed; load it with migration_sim.load_scenario or run it with "
         "migration-sim run."
     )

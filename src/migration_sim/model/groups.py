@@ -4,14 +4,14 @@ Group state lives in arrays indexed by group id (struct of arrays, see DESIGN.md
 :class:`CriminalGroup` is a thin Mesa agent that reads and writes those arrays through
 properties, and carries the readable, per-group reference version of the decision rule
 (:meth:`CriminalGroup.perceive` and :meth:`CriminalGroup.choose`). Tests prove the vectorised
-kernels in :mod:`migration_sim.kernels` give the same results.
+kernels in :mod:`migration_sim.model.kernels` give the same results.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import mesa
 import numpy as np
@@ -19,10 +19,31 @@ from scipy import special, stats
 
 from migration_sim.config import Config
 
-if TYPE_CHECKING:
-    from migration_sim.model import MigrationModel
+__all__ = ["Population", "draw_population", "CriminalGroup", "GroupHost"]
 
-__all__ = ["Population", "draw_population", "CriminalGroup"]
+
+class GroupHost(Protocol):
+    """The model state a :class:`CriminalGroup` views and its reference rule reads.
+
+    :class:`~migration_sim.model.MigrationModel` provides it; declaring it here keeps this module
+    free of an import of the model.
+    """
+
+    population: Population
+    network: Any
+    params: Config
+    platform: Any
+    weights: Any
+    constants: np.ndarray
+    popularity: np.ndarray
+    banned_from: np.ndarray
+    exposure_k: np.ndarray
+    news_retention: np.ndarray
+    news_spread: np.ndarray
+    n_platforms: int
+    platform_names: list[str]
+    crime_type_names: list[str]
+    type_priority: np.ndarray
 
 
 @dataclass
@@ -142,7 +163,7 @@ class CriminalGroup(mesa.Agent):
     rule: plain Python over one group, term by term, in the same order as the kernels.
     """
 
-    def __init__(self, model: MigrationModel, group_id: int) -> None:
+    def __init__(self, model: GroupHost, group_id: int) -> None:
         super().__init__(model)
         self.group_id = int(group_id)
 
@@ -303,7 +324,7 @@ class CriminalGroup(mesa.Agent):
         """Reference rule: revise primary and secondary platforms with three uniforms.
 
         The steps (primary logit, keep, trim, drop logit, add logit) are those documented in
-        :mod:`migration_sim.choice`.
+        :mod:`migration_sim.model.choice`.
 
         Returns
         -------

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import tomli_w
 
-from migration_sim.provenance import source_provenance
+from migration_sim.results.provenance import source_provenance
 
 __all__ = [
     "FORMAT_VERSION",

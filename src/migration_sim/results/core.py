@@ -8,8 +8,6 @@ builds pandas tables on demand.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from migration_sim.config.files import atomic_write_bytes, atomic_write_text
+
 __all__ = ["Recorder", "Results", "atomic_write_bytes", "atomic_write_text", "DAYS_PER_STEP"]
 
 DAYS_PER_STEP = {"day": 1, "week": 7}
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 EVENT_KINDS = ("disruption", "removal", "ban", "respawn")
 
@@ -347,30 +344,6 @@ def pack_events(chunks: list[tuple[np.ndarray, ...]]) -> np.ndarray:
     for name, i in zip(("step", "kind", "group", "platform", "crime_type"), range(5), strict=True):
         out[name] = np.concatenate([c[i] for c in chunks])
     return out
-
-
-# ------------------------------------------------------------------------- atomic writes
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes to ``path`` atomically: temporary file in the same folder, fsync, rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text (UTF-8) to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def to_json(obj: Any) -> str:

@@ -1,6 +1,6 @@
 """Generate ``docs/parameters.md`` from the configuration schema.
 
-Run ``python -m migration_sim.paramdoc > docs/parameters.md``; a test checks that the file is
+Run ``python -m migration_sim.config.paramdoc > docs/parameters.md``; a test checks that the file is
 up to date, so every key's meaning, default, range and source stay documented.
 """
 
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import MISSING, fields
 
-from migration_sim.config import SECTIONS, CrimeTypeSpec, PlatformSpec, allowed_text, default_config
+from migration_sim.config.config import default_config
+from migration_sim.config.schema import SECTIONS, CrimeTypeSpec, PlatformSpec, allowed_text
 
 __all__ = ["parameters_markdown"]
 
@@ -37,8 +38,8 @@ def parameters_markdown() -> str:
     lines = [
         "# Parameter reference",
         "",
-        "Generated from the schema in `src/migration_sim/config.py` by",
-        "`python -m migration_sim.paramdoc > docs/parameters.md`; do not edit by hand.",
+        "Generated from the schema in `src/migration_sim/config/schema.py` by",
+        "`python -m migration_sim.config.paramdoc > docs/parameters.md`; do not edit by hand.",
         "Every key can be set in a scenario file (`[section]` tables) or as a dotted override,",
         'e.g. `{"choice.beta": 2.0}`. One step is one `run.step_unit` (a day by default).',
         "",
@@ -107,7 +108,8 @@ def parameters_markdown() -> str:
         "## `[[shocks]]`",
         "",
         "A list of shock tables (`kind`, `name`, `start`, optional `end`, kind-specific",
-        "parameters). See docs/scenarios.md and the docstrings in `src/migration_sim/shocks.py`.",
+        "parameters). See docs/scenarios.md and the docstrings in",
+        "`src/migration_sim/config/shocks.py`.",
         "",
     ]
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """The ``migration-sim`` command: run, compare and validate scenarios.
 
 Subcommands ``run``, ``compare`` and ``validate`` live here; ``sweep`` and ``analyze`` come from
-:mod:`migration_sim.cli_sweep`. Exit codes: 0 success, 1 an output or runtime problem (for
+:mod:`migration_sim.cli.sweep_commands`. Exit codes: 0 success, 1 an output or runtime problem (for
 example the output folder exists), 2 an invalid scenario or argument, 130 interrupted.
 """
 
@@ -15,9 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
-import migration_sim
-from migration_sim.config import Config, ConfigError
-from migration_sim.output import (
+from migration_sim.config import (
+    DEFAULT_SCENARIO,
+    Config,
+    ConfigError,
+    builtin_scenario_names,
+    resolve_scenario,
+)
+from migration_sim.model.runner import run_scenario
+from migration_sim.model.shocks import build_shocks
+from migration_sim.results.core import Results
+from migration_sim.results.folder import (
     OutputExistsError,
     comparison_table,
     environment,
@@ -26,15 +34,8 @@ from migration_sim.output import (
     write_comparison,
     write_run,
 )
-from migration_sim.plots import FRAGMENTATION_MEASURES
-from migration_sim.results import Results
-from migration_sim.scenario import (
-    DEFAULT_SCENARIO,
-    builtin_scenario_names,
-    resolve_scenario,
-    run_scenario,
-)
-from migration_sim.shocks import build_shocks
+from migration_sim.results.plots import FRAGMENTATION_MEASURES
+from migration_sim.results.provenance import package_version
 
 __all__ = ["build_parser", "main"]
 
@@ -75,9 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success; 1 output or runtime problem; 2 invalid scenario or "
         "arguments; 130 interrupted. Scenario format and results layout: docs/scenarios.md.",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {migration_sim.__version__}"
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -193,9 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     try:
-        from migration_sim.cli_sweep import add_subcommands
+        from migration_sim.cli.sweep_commands import add_subcommands
     except ModuleNotFoundError as exc:
-        if exc.name != "migration_sim.cli_sweep":
+        if exc.name != "migration_sim.cli.sweep_commands":
             raise
     else:
         add_subcommands(sub)

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from migration_sim.sweep_outcomes import Outcome, OutcomeError, parse_outcome
+from migration_sim.sweep.outcomes import Outcome, OutcomeError, parse_outcome
 
 __all__ = [
     "DESIGNS",
@@ -321,7 +321,7 @@ class SweepSpec:
     parameters
         The swept parameters, in design-column order.
     outcomes
-        Outcome expressions (see :mod:`migration_sim.sweep_outcomes`).
+        Outcome expressions (see :mod:`migration_sim.sweep.outcomes`).
     design
         The sampling design.
     replicates

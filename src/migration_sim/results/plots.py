@@ -8,7 +8,7 @@ one atomically.
 
 Examples
 --------
->>> from migration_sim.scenario import run_scenario
+>>> from migration_sim import run_scenario
 >>> res = run_scenario("telegram_2024", seed=1, steps=40)
 >>> fig = plot_shares(res)
 >>> [t.get_text() for t in fig.axes[0].texts]
@@ -29,7 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from migration_sim.results import Results, atomic_write_bytes
+from migration_sim.results.core import Results, atomic_write_bytes
 
 __all__ = [
     "FRAGMENTATION_MEASURES",

@@ -1,8 +1,8 @@
 """Parameter sweeps and replicates on any ``concurrent.futures.Executor``.
 
-:func:`run_sweep` runs every point of a :class:`~migration_sim.sweep_spec.SweepSpec` design
+:func:`run_sweep` runs every point of a :class:`~migration_sim.sweep.spec.SweepSpec` design
 ``replicates`` times and records the outcomes in a crash-safe store
-(:mod:`migration_sim.sweep_store`). Rerunning into the same folder resumes: complete runs are
+(:mod:`migration_sim.sweep.store`). Rerunning into the same folder resumes: complete runs are
 skipped, missing runs (and, with ``retry_failed``, failed runs) are run.
 
 Seeds: run ``i`` of a sweep with master seed ``m`` uses
@@ -54,9 +54,9 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from migration_sim.provenance import source_provenance
-from migration_sim.sweep_outcomes import Outcome, evaluate_outcomes
-from migration_sim.sweep_spec import (
+from migration_sim.results.provenance import source_provenance
+from migration_sim.sweep.outcomes import Outcome, evaluate_outcomes
+from migration_sim.sweep.spec import (
     Design,
     Parameter,
     SweepSpec,
@@ -64,7 +64,7 @@ from migration_sim.sweep_spec import (
     check_against_config,
     load_sweep_spec,
 )
-from migration_sim.sweep_store import (
+from migration_sim.sweep.store import (
     SweepStore,
     SweepStoreError,
     load_design,
@@ -146,7 +146,7 @@ def _qualified_name(fn: RunFn) -> str:
 
 
 def _is_real_model(fn: RunFn) -> bool:
-    from migration_sim.model import run
+    from migration_sim.model.model import run
 
     return fn is run
 
@@ -157,7 +157,7 @@ def _load_base_config(scenario: Path | None) -> Any:
         from migration_sim.config import default_config
 
         return default_config()
-    from migration_sim.scenario import load_scenario
+    from migration_sim.config.scenario import load_scenario
 
     return load_scenario(scenario)
 
@@ -289,7 +289,7 @@ def _forkserver() -> multiprocessing.context.BaseContext:
     already), so that N workers do not oversubscribe N cores.
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["migration_sim.sweep"])
+    ctx.set_forkserver_preload(["migration_sim.sweep.executors"])
     added = {k: v for k, v in _SINGLE_THREAD_ENV.items() if k not in os.environ}
     os.environ.update(added)
     try:
@@ -418,7 +418,7 @@ def run_sweep(
     ------
     SweepSpecError
         For an invalid spec (before anything runs).
-    migration_sim.sweep_store.SpecMismatchError
+    migration_sim.sweep.store.SpecMismatchError
         If ``out`` holds a different sweep and ``force`` is false.
     SweepError
         If the executor fails (a worker process dies, the Dask scheduler is unreachable) or
@@ -704,7 +704,7 @@ class EMAModel:
     Parameters
     ----------
     outcomes
-        Outcome expressions (see :mod:`migration_sim.sweep_outcomes`); keys of the result.
+        Outcome expressions (see :mod:`migration_sim.sweep.outcomes`); keys of the result.
     scenario
         Base scenario TOML file, or ``None`` for the defaults.
     steps
@@ -728,7 +728,7 @@ class EMAModel:
         steps: int | None = None,
         run_fn: RunFn | None = None,
     ) -> None:
-        from migration_sim.sweep_outcomes import parse_outcome
+        from migration_sim.sweep.outcomes import parse_outcome
 
         self.outcomes = tuple(parse_outcome(o) for o in outcomes)
         self.scenario = None if scenario is None else Path(scenario)
@@ -741,7 +741,7 @@ class EMAModel:
         if self.scenario is not None and self._base is None:
             self._base = _load_base_config(self.scenario)
         if self.run_fn is None:
-            from migration_sim.model import run as fn
+            from migration_sim.model.model import run as fn
         else:
             fn = self.run_fn
         overrides = {key.replace("__", "."): value for key, value in params.items()}

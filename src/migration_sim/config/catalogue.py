@@ -1,0 +1,80 @@
+"""Platform and crime-type catalogues: TOML files read into validated specs, and the defaults."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from migration_sim.config.schema import (
+    _TABLES,
+    ConfigError,
+    _check_value,
+    _check_variants,
+    _field_meta,
+)
+
+# --------------------------------------------------------------------------------------------
+# Catalogues and defaults
+# --------------------------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"catalogue file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_catalogue(path: str | Path, table: str = "platforms") -> tuple[Any, ...]:
+    """Read a platform (or crime-type) catalogue TOML file into validated specs.
+
+    A platform file holds ``[[platform]]`` tables; a crime-type file ``[[crime_type]]`` tables.
+    A platform may carry named variants (``[platform.post_sep_2024]``) of its attributes.
+    """
+    if table not in _TABLES:
+        raise ConfigError(f"table {table!r} is not a catalogue; allowed: {sorted(_TABLES)}")
+    path = Path(path)
+    data = _read_toml(path)
+    entry = "platform" if table == "platforms" else "crime_type"
+    rows = data.get(entry)
+    if not isinstance(rows, list) or not rows:
+        raise ConfigError(f"{path}: expected one or more [[{entry}]] tables")
+    cls = _TABLES[table]
+    metas = _field_meta(cls)
+    specs = []
+    for i, row in enumerate(rows):
+        row = dict(row)
+        name = row.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{path}: [[{entry}]] number {i + 1} has no name")
+        variants = {}
+        for key in list(row):
+            if isinstance(row[key], Mapping) and table == "platforms":
+                variants[key] = row.pop(key)
+        missing = [k for k in metas if k not in row and k not in ("sources", "immune")]
+        if missing:
+            raise ConfigError(f"{path}: {entry} {name!r} lacks {', '.join(missing)}")
+        for key in row:
+            if key not in metas:
+                raise ConfigError(
+                    f"{path}: unknown key '{key}' in {entry} {name!r}; allowed: " + ", ".join(metas)
+                )
+        kwargs = {
+            k: _check_value(f"{path}: {entry} {name!r} {k}", v, metas[k]) for k, v in row.items()
+        }
+        if variants:
+            kwargs["variants"] = _check_variants(f"{path}: {entry} {name!r}", variants)
+        specs.append(cls(**kwargs))
+    return tuple(specs)
+
+
+def _default_table(table: str) -> tuple[Any, ...]:
+    fname = "platforms.toml" if table == "platforms" else "crime_types.toml"
+    with resources.as_file(resources.files("migration_sim") / "data" / fname) as path:
+        return load_catalogue(path, table)
