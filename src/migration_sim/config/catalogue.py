@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from migration_sim.config.errors import echo, read_toml_file
 from migration_sim.config.schema import (
     _TABLES,
     ConfigError,
@@ -21,16 +21,6 @@ from migration_sim.config.schema import (
 # --------------------------------------------------------------------------------------------
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"catalogue file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-
-
 def load_catalogue(path: str | Path, table: str = "platforms") -> tuple[Any, ...]:
     """Read a platform (or crime-type) catalogue TOML file into validated specs.
 
@@ -40,7 +30,7 @@ def load_catalogue(path: str | Path, table: str = "platforms") -> tuple[Any, ...
     if table not in _TABLES:
         raise ConfigError(f"table {table!r} is not a catalogue; allowed: {sorted(_TABLES)}")
     path = Path(path)
-    data = _read_toml(path)
+    data = read_toml_file(path, "catalogue file")
     entry = "platform" if table == "platforms" else "crime_type"
     rows = data.get(entry)
     if not isinstance(rows, list) or not rows:
@@ -49,6 +39,11 @@ def load_catalogue(path: str | Path, table: str = "platforms") -> tuple[Any, ...
     metas = _field_meta(cls)
     specs = []
     for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise ConfigError(
+                f"{path}: {entry} number {i + 1} = {echo(row)} is not allowed: expected a "
+                f"[[{entry}]] table"
+            )
         row = dict(row)
         name = row.get("name")
         if not isinstance(name, str) or not name:
@@ -59,17 +54,19 @@ def load_catalogue(path: str | Path, table: str = "platforms") -> tuple[Any, ...
                 variants[key] = row.pop(key)
         missing = [k for k in metas if k not in row and k not in ("sources", "immune")]
         if missing:
-            raise ConfigError(f"{path}: {entry} {name!r} lacks {', '.join(missing)}")
+            raise ConfigError(f"{path}: {entry} {echo(name)} lacks {', '.join(missing)}")
         for key in row:
             if key not in metas:
                 raise ConfigError(
-                    f"{path}: unknown key '{key}' in {entry} {name!r}; allowed: " + ", ".join(metas)
+                    f"{path}: unknown key {echo(key)} in {entry} {echo(name)}; allowed: "
+                    + ", ".join(metas)
                 )
         kwargs = {
-            k: _check_value(f"{path}: {entry} {name!r} {k}", v, metas[k]) for k, v in row.items()
+            k: _check_value(f"{path}: {entry} {echo(name)} {k}", v, metas[k])
+            for k, v in row.items()
         }
         if variants:
-            kwargs["variants"] = _check_variants(f"{path}: {entry} {name!r}", variants)
+            kwargs["variants"] = _check_variants(f"{path}: {entry} {echo(name)}", variants)
         specs.append(cls(**kwargs))
     return tuple(specs)
 

@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from migration_sim.config.errors import name_the_file
+
 __all__ = ["atomic_write_bytes", "atomic_write_text"]
 
 _UMASK = os.umask(0)
@@ -23,8 +25,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise name_the_file(exc, path) from exc
         raise
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from migration_sim.config.catalogue import _default_table, load_catalogue
+from migration_sim.config.errors import echo
 from migration_sim.config.schema import (
     _TABLES,
     SECTIONS,
@@ -135,16 +136,16 @@ def _apply_shocks(shocks: list[dict[str, Any]], value: Any) -> list[dict[str, An
             raise ConfigError("shocks must be a list of tables (one per shock)")
         return [dict(s) for s in value]
     if isinstance(value, Mapping):
-        by_name = {s.get("name"): s for s in shocks}
+        by_name = {s.get("name"): s for s in shocks if isinstance(s.get("name"), str)}
         for name, attrs in value.items():
             if name not in by_name:
-                raise ConfigError(
-                    f"unknown shock {name!r}; named shocks: {sorted(map(str, by_name))}"
-                )
+                raise ConfigError(f"unknown shock {echo(name)}; named shocks: {sorted(by_name)}")
             if not isinstance(attrs, Mapping):
-                raise ConfigError(f"shocks.{name} must be a table of parameters, got {attrs!r}")
+                raise ConfigError(
+                    f"shocks.{echo(name)} must be a table of parameters, got {echo(attrs)}"
+                )
             by_name[name].update(attrs)
         return shocks
     raise ConfigError(
-        f"shocks must be a list of tables or a table keyed by shock name, got {value!r}"
+        f"shocks must be a list of tables or a table keyed by shock name, got {echo(value)}"
     )

@@ -20,13 +20,13 @@ Examples
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 
 import tomli_w
 
 from migration_sim.config.config import Config
+from migration_sim.config.errors import check_input_file, echo, read_toml_file
 from migration_sim.config.files import atomic_write_text
 from migration_sim.config.schema import ConfigError
 
@@ -66,25 +66,20 @@ def load_scenario(path: str | Path) -> Config:
         allowed range. The message starts with the file path and names the key, the value and
         what is allowed.
     """
+    if not isinstance(path, str | Path):
+        raise ConfigError(f"scenario = {echo(path)} is not allowed: expected a file path")
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: scenario file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the scenario file: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = read_toml_file(path, "scenario file")
     base_dir = path.resolve().parent
     try:
         cfg = Config.from_dict(data, base_dir=base_dir)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    if cfg.network.path and not Path(cfg.network.path).is_file():
-        raise ConfigError(
-            f"{path}: network.path = {cfg.network.path!r} is not allowed: expected an existing "
-            f"GraphML or edge-list file (relative paths resolve against {base_dir})"
-        )
+    if cfg.network.path:
+        try:
+            check_input_file(cfg.network.path, "network file")
+        except ConfigError as exc:
+            raise type(exc)(f"{path}: network.path: {exc}") from None
     return cfg
 
 
@@ -162,15 +157,19 @@ def resolve_scenario(scenario: str | Path | Config | None) -> tuple[Config, str]
         return scenario, "config"
     if not isinstance(scenario, str | Path):
         raise ConfigError(
-            f"scenario = {scenario!r} is not allowed: expected a file path, a built-in name "
+            f"scenario = {echo(scenario)} is not allowed: expected a file path, a built-in name "
             "or a Config"
         )
     path = Path(scenario)
-    if path.is_file():
-        return load_scenario(path), path.stem
-    if isinstance(scenario, str) and scenario in builtin_scenario_names():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # a name too long, or with a NUL, is no file
+        exists = False
+    if isinstance(scenario, str) and scenario in builtin_scenario_names() and not exists:
         return builtin_scenario(scenario), scenario
+    if exists or path.suffix or len(path.parts) > 1:  # names a file: say what is wrong
+        return load_scenario(path), path.stem
     raise ConfigError(
-        f"scenario = {str(scenario)!r} is not allowed: expected an existing scenario file or a "
+        f"scenario = {echo(str(scenario))} is not allowed: expected an existing scenario file or a "
         "built-in scenario, one of " + ", ".join(builtin_scenario_names())
     )

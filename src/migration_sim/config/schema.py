@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 
-class ConfigError(ValueError):
-    """A configuration value is missing, unknown or outside its allowed range."""
+from migration_sim.config.errors import ConfigError, echo
 
 
 def _param(default: Any, doc: str, kind: str, source: str = "judgement", **extra: Any) -> Any:
@@ -60,7 +60,10 @@ def _check_value(key: str, value: Any, meta: Mapping[str, Any]) -> Any:
     kind = meta["kind"]
 
     def fail() -> ConfigError:
-        return ConfigError(f"{key} = {value!r} is not allowed: expected {allowed_text(meta)}")
+        return ConfigError(f"{key} = {echo(value)} is not allowed: expected {allowed_text(meta)}")
+
+    if isinstance(value, np.generic):  # numpy scalars count as the Python number they hold
+        value = value.item()
 
     if kind == "bool":
         if not isinstance(value, bool):
@@ -71,15 +74,15 @@ def _check_value(key: str, value: Any, meta: Mapping[str, Any]) -> Any:
             raise fail()
         return value
     if kind == "seq_str":
-        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise fail()
         return list(value)
     if kind == "seq_int":
-        if isinstance(value, str | bytes) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0 for v in value
         ):
             raise fail()
-        return sorted(set(value))
+        return sorted({int(v) for v in value})
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise fail()
     if kind.startswith("int"):

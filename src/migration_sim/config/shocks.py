@@ -16,11 +16,13 @@ whole schedule against the configuration and names the offending key on error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from migration_sim.config.errors import echo, shorten
 from migration_sim.config.schema import ConfigError, PlatformSpec
 
 __all__ = ["SHOCK_KINDS", "Catalogue", "Shock", "make_shock", "resolved_shocks", "validate_shocks"]
@@ -70,23 +72,29 @@ class Shock:
     # ------------------------------------------------------------------ validation helpers
     def check(self, cfg: Catalogue) -> None:
         """Validate parameters against the configuration; raise ConfigError naming the key."""
-        if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 1:
+        if (
+            isinstance(self.start, bool)
+            or not isinstance(self.start, int | np.integer)
+            or self.start < 1
+        ):
             raise self.error("start", self.start, "an integer step >= 1")
         if self.end is not None and (
-            isinstance(self.end, bool) or not isinstance(self.end, int) or self.end < self.start
+            isinstance(self.end, bool)
+            or not isinstance(self.end, int | np.integer)
+            or self.end < self.start
         ):
             raise self.error("end", self.end, f"an integer step >= start ({self.start})")
 
     def error(self, key: str, value: Any, allowed: str) -> ConfigError:
         """A ConfigError naming this shock's key, the value and what is allowed."""
         return ConfigError(
-            f"shocks.{self.name}.{key} = {value!r} is not allowed: expected {allowed}"
+            f"shocks.{self.name}.{key} = {echo(value)} is not allowed: expected {allowed}"
         )
 
     def check_platforms(self, cfg: Catalogue, key: str, names: list[str]) -> None:
         """Every name must be a catalogue platform."""
         known = cfg.platform_names
-        if isinstance(names, str) or not names:
+        if not isinstance(names, list | tuple) or not names:
             raise self.error(key, names, "a non-empty list of platform names")
         for n in names:
             if n not in known:
@@ -94,14 +102,18 @@ class Shock:
 
     def check_prob(self, key: str, value: Any) -> None:
         """Value must be a number in [0, 1]."""
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | np.number)
+            or not 0 <= value <= 1
+        ):
             raise self.error(key, value, "a number in [0, 1]")
 
     def check_nonneg(self, key: str, value: Any) -> None:
         """Value must be a finite number >= 0."""
         if (
             isinstance(value, bool)
-            or not isinstance(value, int | float)
+            or not isinstance(value, int | float | np.number)
             or not np.isfinite(value)
             or value < 0
         ):
@@ -366,11 +378,21 @@ def make_shock(
     classes that can also ``apply``).
     """
     kinds = SHOCK_KINDS if kinds is None else kinds
-    label = entry.get("name", f"[{index}]")
-    kind = entry.get("kind")
-    if kind not in kinds:
+    if not isinstance(entry, Mapping):
         raise ConfigError(
-            f"shocks.{label}.kind = {kind!r} is not allowed: expected one of " + ", ".join(kinds)
+            f"shocks[{index}] = {echo(entry)} is not allowed: expected a table (one per shock)"
+        )
+    name = entry.get("name", f"[{index}]")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(
+            f"shocks[{index}].name = {echo(name)} is not allowed: expected a non-empty string"
+        )
+    label = shorten(name, 40)
+    kind = entry.get("kind")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ConfigError(
+            f"shocks.{label}.kind = {echo(kind)} is not allowed: expected one of "
+            + ", ".join(kinds)
         )
     cls = kinds[kind]
     allowed = [f.name for f in fields(cls) if f.init]
@@ -379,8 +401,8 @@ def make_shock(
     for key in params:
         if key not in allowed:
             raise ConfigError(
-                f"unknown config key 'shocks.{label}.{key}' for kind {kind!r}; allowed: "
-                + ", ".join(["kind", *allowed])
+                f"unknown config key 'shocks.{label}.{shorten(str(key), 40)}' for kind "
+                f"{kind!r}; allowed: " + ", ".join(["kind", *allowed])
             )
     if "start" not in params:
         raise ConfigError(f"shocks.{label}.start is missing: every shock needs a start step")

@@ -7,6 +7,7 @@ state at the start of the process, then all decisions are written at once.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,14 +17,15 @@ import numpy as np
 
 from migration_sim import metrics
 from migration_sim.config import Config, ConfigError, default_config
+from migration_sim.config.errors import echo
 from migration_sim.model import choice, kernels
 from migration_sim.model.groups import CriminalGroup, draw_population
+from migration_sim.model.inputs import check_run_inputs
 from migration_sim.model.network import (
     ContactNetwork,
     from_networkx,
     holme_kim_homophily,
     homophily_probability,
-    load_graph,
 )
 from migration_sim.model.platforms import PlatformState
 from migration_sim.model.shocks import build_shocks
@@ -80,7 +82,7 @@ def _seed_sequence(rng: Any, default_seed: int) -> np.random.SeedSequence:
         return rng
     if isinstance(rng, bool) or not isinstance(rng, int | np.integer | np.random.Generator):
         raise ConfigError(
-            f"rng = {rng!r} is not allowed: expected None, an integer >= 0, a "
+            f"rng = {echo(rng)} is not allowed: expected None, an integer >= 0, a "
             "numpy SeedSequence or a numpy Generator"
         )
     if isinstance(rng, np.random.Generator):
@@ -116,6 +118,8 @@ class MigrationModel(mesa.Model):
     1.0
     """
 
+    _extinct = False  # True once the warning that every group has left is given
+
     def __init__(
         self,
         config: Config | Mapping[str, Any] | None = None,
@@ -127,8 +131,9 @@ class MigrationModel(mesa.Model):
         cfg = resolve_config(config)
         if engine not in ("vectorised", "reference"):
             raise ConfigError(
-                f"engine = {engine!r} is not allowed: expected 'vectorised' or 'reference'"
+                f"engine = {echo(engine)} is not allowed: expected 'vectorised' or 'reference'"
             )
+        graph = check_run_inputs(cfg, graph)
         self.seed_sequence = _seed_sequence(rng, cfg.run.seed)
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint32)[0]))
         self.params = cfg
@@ -205,8 +210,6 @@ class MigrationModel(mesa.Model):
     # ------------------------------------------------------------------ construction
     def _build_network(self, cfg: Config, graph: nx.Graph | None) -> ContactNetwork:
         n = cfg.groups.n_groups
-        if graph is None and cfg.network.path:
-            graph = load_graph(cfg.network.path)
         if graph is not None:
             return from_networkx(graph, n)
         shares = np.array([c.share for c in cfg.crime_types])
@@ -341,7 +344,7 @@ class MigrationModel(mesa.Model):
         if steps is None:
             steps = self.params.run.steps - self.steps
         if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-            raise ConfigError(f"steps = {steps!r} is not allowed: expected an integer >= 0")
+            raise ConfigError(f"steps = {echo(steps)} is not allowed: expected an integer >= 0")
         for _ in range(int(steps)):
             self.step()
 
@@ -540,6 +543,16 @@ class MigrationModel(mesa.Model):
             self._active_before,
         )
         n_active = int(hist.sum())
+        if n_active == 0 and not self._extinct:
+            self._extinct = True
+            e = self.params.enforcement
+            warnings.warn(
+                f"every group has left the model by step {t} (enforcement.intensity = "
+                f"{e.intensity:g}, enforcement.outcome = {e.outcome!r}); platform shares are "
+                "undefined (NaN) from then on",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         a["n_active"][row] = n_active
         a["n_dark"][row] = hist[0]
         a["n_multihoming"][row] = hist[2:].sum()

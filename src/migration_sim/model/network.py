@@ -21,11 +21,21 @@ import numpy as np
 import scipy.sparse as sp
 
 from migration_sim.config import ConfigError
+from migration_sim.config.errors import (
+    PATH_LIMIT,
+    InputFileError,
+    MigrationSimError,
+    echo,
+    read_bytes_file,
+    read_text_file,
+    shorten,
+)
 
 __all__ = [
     "ContactNetwork",
     "holme_kim_homophily",
     "homophily_probability",
+    "check_graph_nodes",
     "from_networkx",
     "load_graph",
 ]
@@ -261,10 +271,8 @@ def _grow(
     return us[:n_edges], vs[:n_edges]
 
 
-def from_networkx(graph: nx.Graph, n_groups: int) -> ContactNetwork:
-    """Convert a networkx graph whose nodes are exactly ``0 .. n_groups - 1``.
-
-    Directed graphs are made undirected; self loops and multi-edges are dropped.
+def check_graph_nodes(graph: nx.Graph, n_groups: int) -> None:
+    """Check that a graph's nodes are exactly the integers ``0 .. n_groups - 1``.
 
     Raises
     ------
@@ -282,12 +290,25 @@ def from_networkx(graph: nx.Graph, n_groups: int) -> ContactNetwork:
     if not all(isinstance(x, int | np.integer) and not isinstance(x, bool) for x in nodes) or set(
         nodes
     ) != set(range(n_groups)):
-        sample = sorted(map(repr, nodes))[:3]
+        sample = [echo(x, 30) for x in sorted(map(str, nodes))[:3]]
         raise ConfigError(
             f"network graph nodes must be the integers 0..{n_groups - 1} (one per group), got "
             f"nodes such as {', '.join(sample)}; relabel with "
             "networkx.convert_node_labels_to_integers"
         )
+
+
+def from_networkx(graph: nx.Graph, n_groups: int) -> ContactNetwork:
+    """Convert a networkx graph whose nodes are exactly ``0 .. n_groups - 1``.
+
+    Directed graphs are made undirected; self loops and multi-edges are dropped.
+
+    Raises
+    ------
+    ConfigError
+        If the graph is empty or its nodes do not match the groups.
+    """
+    check_graph_nodes(graph, n_groups)
     if graph.number_of_edges():
         e = np.array(list(graph.edges()), dtype=np.int64)
         return ContactNetwork.from_edges(n_groups, e[:, 0], e[:, 1])
@@ -300,18 +321,30 @@ def load_graph(path: str | Path) -> nx.Graph:
     Node labels that are decimal strings are converted to integers. An edge-list file has one
     ``u v`` pair per line (``#`` starts a comment; commas are accepted as separators).
     """
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"network.path = {str(path)!r}: file not found")
-    if path.suffix.lower() == ".graphml":
-        g = nx.read_graphml(path)
-    else:
-        text = path.read_text().replace(",", " ")
-        g = nx.parse_edgelist(
-            [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")],
-            nodetype=str,
-            data=False,
-        )
+    shown = shorten(str(path), PATH_LIMIT)
+    try:
+        if Path(path).suffix.lower() == ".graphml":
+            data = read_bytes_file(path, "network file")
+            if b"\x00" in data:
+                raise InputFileError(
+                    f"{shown}: the network file is a binary file; expected GraphML"
+                )
+            g = nx.parse_graphml(data)
+        else:
+            text = read_text_file(path, "network file").replace(",", " ")
+            g = nx.parse_edgelist(
+                [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")],
+                nodetype=str,
+                data=False,
+            )
+    except MigrationSimError:
+        raise
+    except Exception as exc:  # any parser failure on untrusted content is the file's fault
+        kind = "GraphML" if Path(path).suffix.lower() == ".graphml" else "edge list"
+        raise InputFileError(
+            f"{shown}: the network file is not a valid {kind}: {type(exc).__name__}: "
+            f"{shorten(str(exc), 200)}"
+        ) from None
     mapping = {}
     for node in g.nodes:
         if isinstance(node, str) and node.strip().lstrip("-").isdigit():
