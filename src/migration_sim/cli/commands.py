@@ -2,7 +2,9 @@
 
 Subcommands ``run``, ``compare`` and ``validate`` live here; ``sweep`` and ``analyze`` come from
 :mod:`migration_sim.cli.sweep_commands`. Exit codes: 0 success, 1 an output or runtime problem (for
-example the output folder exists), 2 an invalid scenario or argument, 130 interrupted.
+example the output folder exists, permission denied, disk full), 2 an invalid scenario, input
+file or argument, 130 interrupted, 143 terminated. Every error is one line on stderr (see
+:mod:`migration_sim.cli.guard`); ``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from migration_sim.cli.guard import add_debug_option, guarded, run_cli
 from migration_sim.config import (
     DEFAULT_SCENARIO,
     Config,
@@ -22,11 +25,12 @@ from migration_sim.config import (
     builtin_scenario_names,
     resolve_scenario,
 )
+from migration_sim.model.inputs import check_run_inputs
 from migration_sim.model.runner import run_scenario
 from migration_sim.model.shocks import build_shocks
 from migration_sim.results.core import Results
 from migration_sim.results.folder import (
-    OutputExistsError,
+    check_destination,
     comparison_table,
     environment,
     provenance,
@@ -73,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="migration-sim",
         description="Agent-based simulation of criminal groups migrating between messaging "
         "platforms under enforcement shocks.",
-        epilog="Exit codes: 0 success; 1 output or runtime problem; 2 invalid scenario or "
-        "arguments; 130 interrupted. Scenario format and results layout: docs/scenarios.md.",
+        epilog="Exit codes: 0 success; 1 output or environment problem (folder exists, "
+        "permission denied, disk full); 2 invalid scenario, input file or arguments; 130 "
+        "interrupted (Ctrl-C); 143 terminated (SIGTERM). Errors are one line; --debug adds the "
+        "traceback. Scenario format and results layout: docs/scenarios.md.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -198,15 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
             raise
     else:
         add_subcommands(sub)
+    add_debug_option(parser, sub)
     return parser
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _fail(command: str, message: object, code: int) -> int:
-    print(f"migration-sim {command}: error: {message}", file=sys.stderr)
-    return code
 
 
 def _source(arg: str | None, label: str) -> str:
@@ -223,14 +225,6 @@ def _warn_late_shocks(cfg: Config, label: str) -> None:
                 f"{shock.start}, after the last step {cfg.run.steps}; it will not act",
                 file=sys.stderr,
             )
-
-
-def _check_free(out: Path, force: bool) -> None:
-    """Fail before running rather than after, when the output folder is taken."""
-    if out.exists() and not force:
-        raise OutputExistsError(
-            f"output folder {out} already exists; choose another --out or pass --force"
-        )
 
 
 def _stamp(now: datetime) -> str:
@@ -261,25 +255,21 @@ def _command_line(argv: Sequence[str] | None) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run ``migration-sim run`` with parsed arguments; return the exit code."""
     started = datetime.now().astimezone()
-    try:
-        cfg, label = resolve_scenario(args.scenario)
-        if args.steps is not None:
-            cfg = cfg.with_overrides({"run.steps": args.steps})
-        seed = cfg.run.seed if args.seed is None else args.seed
-        n_rep = cfg.run.replicates if args.replicates is None else args.replicates
-        out = args.out or Path("results") / f"{label}-{_stamp(started)}"
-        _check_free(out, args.force)
-        _warn_late_shocks(cfg, label)
-        runs = run_scenario(
-            cfg,
-            seed=seed,
-            replicates=None if n_rep == 1 else n_rep,
-            progress=False if args.quiet else label,
-        )
-    except ConfigError as exc:
-        return _fail("run", exc, 2)
-    except OutputExistsError as exc:
-        return _fail("run", exc, 1)
+    cfg, label = resolve_scenario(args.scenario)
+    if args.steps is not None:
+        cfg = cfg.with_overrides({"run.steps": args.steps})
+    check_run_inputs(cfg)
+    seed = cfg.run.seed if args.seed is None else args.seed
+    n_rep = cfg.run.replicates if args.replicates is None else args.replicates
+    out = args.out or Path("results") / f"{label}-{_stamp(started)}"
+    check_destination(out, force=args.force)
+    _warn_late_shocks(cfg, label)
+    runs = run_scenario(
+        cfg,
+        seed=seed,
+        replicates=None if n_rep == 1 else n_rep,
+        progress=False if args.quiet else label,
+    )
     run_list = [runs] if isinstance(runs, Results) else runs
     meta = provenance(
         cfg,
@@ -290,10 +280,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         finished=datetime.now().astimezone(),
         command=args.command_line,
     )
-    try:
-        write_run(out, runs, metadata=meta, config=cfg, force=args.force)
-    except OSError as exc:
-        return _fail("run", exc, 1)
+    write_run(out, runs, metadata=meta, config=cfg, force=args.force)
     if not args.quiet:
         tables = [summary_table(r) for r in run_list]
         title = f"{label}: {cfg.groups.n_groups} groups, {cfg.run.steps} {cfg.run.step_unit}s"
@@ -321,35 +308,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run ``migration-sim compare`` with parsed arguments; return the exit code."""
     started = datetime.now().astimezone()
     if len(args.scenarios) < 2:
-        return _fail("compare", "give at least two scenarios to compare", 2)
-    try:
-        resolved = [resolve_scenario(s) for s in args.scenarios]
-        labels = _unique_labels([label for _, label in resolved])
-        configs = dict(zip(labels, (cfg for cfg, _ in resolved), strict=True))
-        if args.steps is None:
-            steps = {label: cfg.run.steps for label, cfg in configs.items()}
-            if len(set(steps.values())) > 1:
-                raise ConfigError(
-                    f"run.steps differ between the scenarios ({steps}); pass --steps N to run "
-                    "them all for the same number of steps"
-                )
-        else:
-            configs = {k: c.with_overrides({"run.steps": args.steps}) for k, c in configs.items()}
-        seed = resolved[0][0].run.seed if args.seed is None else args.seed
-        out = args.out or Path("results") / (
-            "compare-" + "-vs-".join(labels) + f"-{_stamp(started)}"
-        )
-        _check_free(out, args.force)
-        for label, cfg in configs.items():
-            _warn_late_shocks(cfg, label)
-        runs = {
-            label: run_scenario(cfg, seed=seed, progress=False if args.quiet else label)
-            for label, cfg in configs.items()
-        }
-    except ConfigError as exc:
-        return _fail("compare", exc, 2)
-    except OutputExistsError as exc:
-        return _fail("compare", exc, 1)
+        raise ConfigError("give at least two scenarios to compare")
+    resolved = [resolve_scenario(s) for s in args.scenarios]
+    labels = _unique_labels([label for _, label in resolved])
+    configs = dict(zip(labels, (cfg for cfg, _ in resolved), strict=True))
+    if args.steps is None:
+        steps = {label: cfg.run.steps for label, cfg in configs.items()}
+        if len(set(steps.values())) > 1:
+            raise ConfigError(
+                f"run.steps differ between the scenarios ({steps}); pass --steps N to run "
+                "them all for the same number of steps"
+            )
+    else:
+        configs = {k: c.with_overrides({"run.steps": args.steps}) for k, c in configs.items()}
+    for cfg in configs.values():
+        check_run_inputs(cfg)
+    seed = resolved[0][0].run.seed if args.seed is None else args.seed
+    out = args.out or Path("results") / ("compare-" + "-vs-".join(labels) + f"-{_stamp(started)}")
+    check_destination(out, force=args.force)
+    for label, cfg in configs.items():
+        _warn_late_shocks(cfg, label)
+    runs = {
+        label: run_scenario(cfg, seed=seed, progress=False if args.quiet else label)
+        for label, cfg in configs.items()
+    }
     finished = datetime.now().astimezone()
     meta = {
         "scenario_sources": {
@@ -366,10 +348,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "command": args.command_line,
         **environment(),
     }
-    try:
-        write_comparison(out, runs, configs=configs, metadata=meta, force=args.force)
-    except OSError as exc:
-        return _fail("compare", exc, 1)
+    write_comparison(out, runs, configs=configs, metadata=meta, force=args.force)
     if not args.quiet:
         table = comparison_table(runs)
         keep = [
@@ -385,18 +364,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Run ``migration-sim validate`` with parsed arguments; return the exit code."""
+    """Run ``migration-sim validate`` with parsed arguments; return the exit code.
+
+    Each scenario is checked as a run would read it: the file, its catalogues, its network
+    file (parsed and matched against ``groups.n_groups``) and the memory the run needs.
+    """
     code = 0
     for scenario in args.scenarios:
-        try:
+
+        def check(scenario: str = scenario) -> int:
             cfg, _ = resolve_scenario(scenario)
-        except ConfigError as exc:
-            code = _fail("validate", exc, 2)
-            continue
-        print(
-            f"OK {scenario}: {len(cfg.platforms)} platforms, {len(cfg.crime_types)} crime "
-            f"types, {len(cfg.shocks)} shocks, {cfg.run.steps} {cfg.run.step_unit}s"
-        )
+            check_run_inputs(cfg)
+            print(
+                f"OK {scenario}: {len(cfg.platforms)} platforms, {len(cfg.crime_types)} crime "
+                f"types, {len(cfg.shocks)} shocks, {cfg.run.steps} {cfg.run.step_unit}s"
+            )
+            return 0
+
+        code = max(code, guarded("validate", check, debug=args.debug))
     return code
 
 
@@ -411,16 +396,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code.
+        The exit code (see the parser's epilog).
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
-    args.command_line = _command_line(argv)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("migration-sim: interrupted; no results folder was written", file=sys.stderr)
-        return 130
+    parser.set_defaults(command_line=_command_line(argv))
+    return run_cli(parser, argv)
 
 
 if __name__ == "__main__":

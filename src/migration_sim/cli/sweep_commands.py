@@ -1,12 +1,13 @@
 """Command-line wiring of ``migration-sim sweep`` and ``migration-sim analyze``.
 
 The main ``migration-sim`` parser calls :func:`add_subcommands`; each subcommand sets
-``func`` (``args.func(args) -> int`` exit code).
-``python -m migration_sim.cli.sweep_commands`` runs the two subcommands on their own.
+``func`` (``args.func(args) -> int`` exit code). ``python -m migration_sim.cli.sweep_commands``
+runs the two subcommands on their own. Errors go through :mod:`migration_sim.cli.guard`.
 
 Exit codes: 0 done (the sweep may hold failed runs, reported on stderr), 1 the sweep stopped
-(a worker died, every run failed; rerun to resume) or a folder problem, 2 an invalid spec or
-request, 130 interrupted (completed runs are saved).
+(a worker died, every run failed; rerun to resume) or a folder or environment problem, 2 an
+invalid spec or request, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); on 130 and 143
+completed runs are saved and the workers are stopped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from migration_sim.cli.guard import add_debug_option, run_cli
+from migration_sim.config.errors import clip
 
 __all__ = ["add_subcommands", "cmd_analyze", "cmd_sweep", "main"]
 
@@ -48,8 +52,17 @@ def add_subcommands(subparsers: Any) -> None:
         "--force", action="store_true", help="replace a folder holding a different sweep"
     )
     sweep.add_argument("--retry-failed", action="store_true", help="rerun failed runs too")
+    sweep.add_argument(
+        "--allow-import",
+        action="store_true",
+        help="import the spec's model even if it is not an installed model (entry point "
+        "group migration_sim.models); this runs code named by the spec, so trust it first",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.set_defaults(func=cmd_sweep)
+    sweep.set_defaults(
+        func=cmd_sweep,
+        interrupted="completed runs are saved; run the same command again to resume",
+    )
 
     analyze = subparsers.add_parser(
         "analyze",
@@ -63,43 +76,36 @@ def add_subcommands(subparsers: Any) -> None:
     analyze.set_defaults(func=cmd_analyze)
 
 
-def _fail(command: str, exc: BaseException, code: int) -> int:
-    print(f"migration-sim {command}: error: {exc}", file=sys.stderr)
-    return code
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run ``migration-sim sweep`` with parsed arguments; return the exit code."""
-    from migration_sim.sweep.executors import SweepError, run_sweep
-    from migration_sim.sweep.store import SweepStoreError
+    from migration_sim.sweep.executors import run_sweep
 
-    try:
-        report = run_sweep(
-            args.spec,
-            args.out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            force=args.force,
-            retry_failed=args.retry_failed,
-            progress=not args.quiet,
-        )
-    except ValueError as exc:
-        return _fail("sweep", exc, 2)
-    except (SweepError, SweepStoreError) as exc:
-        return _fail("sweep", exc, 1)
-    except KeyboardInterrupt:
-        print("migration-sim sweep: interrupted; completed runs are saved", file=sys.stderr)
-        return 130
+    report = run_sweep(
+        args.spec,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        force=args.force,
+        retry_failed=args.retry_failed,
+        allow_import=args.allow_import,
+        progress=not args.quiet,
+    )
     summary = report.summary()
-    failed = int((summary["status"] != "ok").sum()) if not summary.empty else 0
+    failed = summary[summary["status"] != "ok"] if not summary.empty else summary
     print(
         f"{report.n_runs} runs: {report.n_skipped} already done, {report.n_ok} ok and "
         f"{report.n_failed} failed now, in {report.elapsed:.1f} s -> {report.directory}"
     )
-    if failed:
+    if len(failed):
+        first = clip(str(failed["error"].iloc[0]), 300)
+        advice = (
+            "runs are deterministic, so retrying fails the same way until the cause is fixed"
+            if args.retry_failed
+            else "fix the cause, then rerun with --retry-failed to run them again"
+        )
         print(
-            f"{failed} run(s) failed; their error and traceback are in the summary "
-            "(migration_sim.sweep.load_summary); rerun with --retry-failed to run them again",
+            f"{len(failed)} run(s) failed (first error: {first}); every error and traceback "
+            f"is in the summary (migration_sim.sweep.load_summary); {advice}",
             file=sys.stderr,
         )
     return 0
@@ -108,14 +114,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Run ``migration-sim analyze`` with parsed arguments; return the exit code."""
     from migration_sim.sweep.sensitivity import analyze
-    from migration_sim.sweep.store import SweepStoreError
 
-    try:
-        report = analyze(args.sweep_dir, args.out)
-    except ValueError as exc:
-        return _fail("analyze", exc, 2)
-    except SweepStoreError as exc:
-        return _fail("analyze", exc, 1)
+    report = analyze(args.sweep_dir, args.out)
     for name in ("sobol", "morris"):
         if name in report.tables:
             print(report.tables[name].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -133,10 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code.
     """
     parser = argparse.ArgumentParser(prog="migration-sim")
-    add_subcommands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_subcommands(sub)
+    add_debug_option(parser, sub)
+    return run_cli(parser, argv)

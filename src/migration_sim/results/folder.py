@@ -1,21 +1,16 @@
 """Results folders: tables, figures and provenance, written atomically.
 
-A results folder is built in a hidden temporary sibling (``.<name>.tmp-<pid>``); the
-``COMPLETE`` marker is written last and the folder is then renamed into place. An interrupted
-run therefore never leaves a folder at the destination, and a left-over temporary folder
-(from a killed process) is hidden and lacks ``COMPLETE``. The layout is documented in
-``docs/scenarios.md``.
+Folders are built in a hidden temporary sibling and appear whole or not at all; ``force``
+replaces only a results folder of migration_sim (see :mod:`migration_sim.results.staging`).
+The layout is documented in ``docs/scenarios.md``.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import platform
-import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from migration_sim.config import Config
+from migration_sim.config.scenario import save_scenario
+from migration_sim.results.core import Results, atomic_write_bytes, atomic_write_text, to_json
 from migration_sim.results.plots import (
     fragmentation_columns,
     plot_compare,
@@ -35,16 +32,24 @@ from migration_sim.results.plots import (
     shock_marks,
 )
 from migration_sim.results.provenance import package_version, source_provenance
-from migration_sim.results.core import Results, atomic_write_bytes, atomic_write_text, to_json
-from migration_sim.config.scenario import save_scenario
+from migration_sim.results.staging import (
+    COMPLETE,
+    OutputExistsError,
+    check_destination,
+    is_complete,
+    is_results_folder,
+    staged_folder,
+)
 
 __all__ = [
     "COMPLETE",
     "OutputExistsError",
+    "check_destination",
     "comparison_table",
     "environment",
     "final_outcomes",
     "is_complete",
+    "is_results_folder",
     "provenance",
     "staged_folder",
     "summary_table",
@@ -52,69 +57,6 @@ __all__ = [
     "write_run",
     "write_run_files",
 ]
-
-#: Name of the marker file written last into a finished results folder.
-COMPLETE = "COMPLETE"
-
-
-class OutputExistsError(FileExistsError):
-    """The destination folder exists and replacing it was not requested."""
-
-
-def is_complete(folder: str | Path) -> bool:
-    """True if ``folder`` is a finished results folder (it holds the ``COMPLETE`` marker)."""
-    return (Path(folder) / COMPLETE).is_file()
-
-
-@contextmanager
-def staged_folder(dest: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Build a folder in a hidden temporary sibling and move it to ``dest`` when done.
-
-    On normal exit of the ``with`` block the ``COMPLETE`` marker is written and the folder is
-    renamed to ``dest`` (replacing an existing ``dest`` only with ``force``). On any exception
-    (including KeyboardInterrupt) the temporary folder is removed and nothing appears at
-    ``dest``.
-
-    Parameters
-    ----------
-    dest : str or pathlib.Path
-        The final folder.
-    force : bool
-        Replace ``dest`` if it exists.
-
-    Yields
-    ------
-    pathlib.Path
-        The temporary folder to write into.
-
-    Raises
-    ------
-    OutputExistsError
-        If ``dest`` exists and ``force`` is False.
-    """
-    dest = Path(dest)
-    if dest.exists() and not force:
-        raise OutputExistsError(
-            f"output folder {dest} already exists; choose another --out or pass --force to "
-            "replace it"
-        )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-        atomic_write_text(tmp / COMPLETE, datetime.now().astimezone().isoformat() + "\n")
-        if dest.exists():
-            old = dest.parent / f".{dest.name}.old-{os.getpid()}"
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _write_frame(df: pd.DataFrame, folder: Path, stem: str, formats: Sequence[str]) -> list[str]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import math
 import multiprocessing
@@ -54,6 +55,13 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from migration_sim.config.errors import (
+    ConfigError,
+    MigrationSimError,
+    echo,
+    shorten,
+    sigterm_as_exception,
+)
 from migration_sim.results.provenance import source_provenance
 from migration_sim.sweep.outcomes import Outcome, evaluate_outcomes
 from migration_sim.sweep.spec import (
@@ -99,7 +107,7 @@ MAX_RUNS_PER_TASK = 256
 _ARROW_TYPE = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
 
 
-class SweepError(RuntimeError):
+class SweepError(MigrationSimError, RuntimeError):
     """The sweep could not go on (a worker died, the executor failed, every run failed)."""
 
 
@@ -130,15 +138,52 @@ def _seed_key(spec: SweepSpec, run_id: int) -> int:
 
 
 # ---------------------------------------------------------------------------- model access
-def _resolve_run_fn(run_fn: RunFn | str | None, spec: SweepSpec) -> RunFn:
+#: Entry-point group of the models a sweep spec may name without ``allow_import``.
+MODEL_ENTRY_POINTS = "migration_sim.models"
+
+
+def installed_models() -> dict[str, str]:
+    """The models installed as entry points: ``{name: "module:function"}``.
+
+    A package makes its model available to sweep specs by declaring, in its
+    ``pyproject.toml``, ``[project.entry-points."migration_sim.models"]`` with
+    ``name = "module:function"``; migration_sim registers its own as ``migration_sim``.
+    """
+    return {ep.name: ep.value for ep in importlib.metadata.entry_points(group=MODEL_ENTRY_POINTS)}
+
+
+def _resolve_run_fn(run_fn: RunFn | str | None, spec: SweepSpec, allow_import: bool) -> RunFn:
+    """The run function: ``run_fn`` if callable, else the named model.
+
+    A name from a spec or a results folder is code chosen by whoever wrote the file, so it
+    is imported only when it names an installed model (:func:`installed_models`, by name or
+    by ``module:function``) or when the caller passed ``allow_import`` (``--allow-import``).
+    A ``run_fn`` string passed by the caller is the caller's own choice and always imported.
+    """
     target = spec.model if run_fn is None else run_fn
     if callable(target):
         return target
-    module, _, attr = str(target).partition(":")
+    name = str(target)
+    models = installed_models()
+    if name in models:
+        name = models[name]
+    elif name not in models.values() and not (allow_import or run_fn is not None):
+        raise SweepSpecError(
+            f"model = {echo(name)} is not allowed: expected an installed model, one of "
+            f"{', '.join(sorted({*models, *models.values()})) or 'none'}; importing any other "
+            "module runs its code, so it needs --allow-import (allow_import=True)"
+        )
+    module, _, attr = name.partition(":")
     try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise SweepSpecError(f"model = {target!r} cannot be imported: {exc}") from None
+        fn = getattr(importlib.import_module(module), attr)
+    except Exception as exc:  # importing runs the module: any error is the model's
+        raise SweepSpecError(
+            f"model = {echo(name)} cannot be imported: {type(exc).__name__}: "
+            f"{shorten(str(exc), 200)}"
+        ) from None
+    if not callable(fn):
+        raise SweepSpecError(f"model = {echo(name)} is not allowed: it is not a function")
+    return fn
 
 
 def _qualified_name(fn: RunFn) -> str:
@@ -274,8 +319,36 @@ def _open_executor(
         yield _InlineExecutor(), 1
     else:
         n = workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(max_workers=n, mp_context=_forkserver()) as pool:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=_forkserver())
+        try:
             yield pool, n
+        except BaseException:
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a process pool now: cancel queued tasks, end its workers and the forkserver.
+
+    Used when the sweep is interrupted (Ctrl-C, SIGTERM) or fails, so that no process of the
+    sweep outlives it; runs in flight are lost (they were not stored) and rerun on resume.
+    ``ProcessPoolExecutor`` has no public way to end running workers before Python 3.14
+    (``terminate_workers``), hence the use of its process table.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    with contextlib.suppress(Exception):
+        server._stop()  # the forkserver would otherwise live as long as this process
 
 
 _SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -364,6 +437,7 @@ def run_sweep(
     run_fn: RunFn | str | None = None,
     force: bool = False,
     retry_failed: bool = False,
+    allow_import: bool = False,
     progress: bool = True,
     runs_per_task: int | None = None,
     flush_runs: int = 256,
@@ -396,6 +470,9 @@ def run_sweep(
         Replace the results of a folder that holds a different sweep.
     retry_failed
         Also rerun runs recorded as failed.
+    allow_import
+        Import the spec's ``model`` even when it is not an installed model (see
+        :func:`installed_models`); a spec is then trusted like code.
     progress
         Show a progress bar (runs done, failed, rate, ETA) on stderr.
     runs_per_task
@@ -427,15 +504,15 @@ def run_sweep(
     """
     start = time.perf_counter()
     if scheduler is not None and executor is not None:
-        raise ValueError("give at most one of scheduler= and executor=")
+        raise ConfigError("give at most one of scheduler= and executor=")
     if workers is not None and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
-        raise ValueError(f"workers = {workers!r}: expected an integer >= 1")
+        raise ConfigError(f"workers = {echo(workers)} is not allowed: expected an integer >= 1")
     if not isinstance(spec, SweepSpec):
         spec = load_sweep_spec(spec)
     directory = Path(out) if out is not None else Path("results") / spec.name
-    fn = _resolve_run_fn(run_fn, spec)
+    fn = _resolve_run_fn(run_fn, spec, allow_import)
     model = _qualified_name(fn)
     base_config = None
     if spec.scenario is not None or _is_real_model(fn):
@@ -459,7 +536,10 @@ def run_sweep(
         "pandas": pd.__version__,
         **source_provenance(),
     }
-    with SweepStore.open(directory, meta, spec.to_dict(), design, force=force) as store:
+    with (
+        sigterm_as_exception(),
+        SweepStore.open(directory, meta, spec.to_dict(), design, force=force) as store,
+    ):
         design = load_design(directory)  # the stored design governs a resumed sweep
         status = store.run_status()
         todo = [
@@ -652,7 +732,13 @@ def _flush(
 
 
 # ---------------------------------------------------------------------------- single runs
-def reproduce_run(directory: str | Path, run_id: int, *, run_fn: RunFn | None = None) -> Any:
+def reproduce_run(
+    directory: str | Path,
+    run_id: int,
+    *,
+    run_fn: RunFn | None = None,
+    allow_import: bool = False,
+) -> Any:
     """Run one run of a stored sweep again and return its full results.
 
     Parameters
@@ -663,6 +749,9 @@ def reproduce_run(directory: str | Path, run_id: int, *, run_fn: RunFn | None = 
         The run to repeat.
     run_fn
         The run function, if not the spec's ``model``.
+    allow_import
+        Import the ``model`` named in the folder's ``sweep.json`` even when it is not an
+        installed model; the folder is then trusted like code.
 
     Returns
     -------
@@ -671,9 +760,16 @@ def reproduce_run(directory: str | Path, run_id: int, *, run_fn: RunFn | None = 
     """
     meta = read_meta(directory)
     spec = SweepSpec.from_dict(meta["spec"])
-    if not 0 <= run_id < spec.n_runs:
-        raise ValueError(f"run_id = {run_id}: the sweep has runs 0..{spec.n_runs - 1}")
-    fn = _resolve_run_fn(run_fn, spec)
+    if (
+        isinstance(run_id, bool)
+        or not isinstance(run_id, int | np.integer)
+        or not 0 <= run_id < spec.n_runs
+    ):
+        raise ConfigError(
+            f"run_id = {echo(run_id)} is not allowed: the sweep has runs 0..{spec.n_runs - 1}"
+        )
+    run_id = int(run_id)
+    fn = _resolve_run_fn(run_fn, spec, allow_import)
     design = load_design(directory)
     params = {
         p.path: _native(design.at[run_id // spec.replicates, p.path]) for p in spec.parameters

@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from migration_sim.config.errors import ConfigError
+
 __all__ = ["Outcome", "OutcomeError", "parse_outcome", "evaluate_outcomes"]
 
 REDUCERS = ("final", "initial", "mean", "median", "min", "max", "sum", "std", "change")
@@ -51,7 +53,7 @@ _ALIAS = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
 _STEP = re.compile(r"^(?:\d+|shock\d*)$")
 
 
-class OutcomeError(ValueError):
+class OutcomeError(ConfigError):
     """An outcome expression is malformed or cannot be computed from a run's time series."""
 
 

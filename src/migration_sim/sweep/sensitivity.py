@@ -29,6 +29,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from migration_sim.config.errors import ConfigError
 from migration_sim.sweep.spec import SAMPLE_PREFIX, SweepSpec
 from migration_sim.sweep.store import atomic_write, load_design, load_summary, read_meta
 
@@ -52,7 +53,7 @@ DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
 _QUANTILE = re.compile(r"^q(?:0(?:\.\d+)?|1(?:\.0*)?)$")
 
 
-class SensitivityError(ValueError):
+class SensitivityError(ConfigError):
     """An analysis cannot be computed from the sweep as stored."""
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from migration_sim.config.errors import ConfigError, InputFileError, echo, read_toml_file
 from migration_sim.sweep.outcomes import Outcome, OutcomeError, parse_outcome
 
 __all__ = [
@@ -86,7 +86,7 @@ _SPEC_KEYS = (
 _PARAM_KEYS = ("values", "range", "log", "integer")
 
 
-class SweepSpecError(ValueError):
+class SweepSpecError(ConfigError):
     """A sweep specification is invalid; the message names the field and the value."""
 
 
@@ -388,6 +388,12 @@ class SweepSpec:
                 f"outcomes: names {clash} clash with each other, a parameter or a reserved "
                 f"column ({', '.join(RESERVED_COLUMNS)}); give an alias 'name = expression'"
             )
+        name = self.name
+        if not isinstance(name, str) or not 1 <= len(name) <= 100 or "/" in name or name[0] == ".":
+            raise SweepSpecError(
+                f"name = {echo(name)} is not allowed: expected 1 to 100 characters, not starting "
+                "with '.' and without '/' (it names the default folder results/<name>)"
+            )
         for key, value, low in (("replicates", self.replicates, 1), ("seed", self.seed, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise SweepSpecError(f"{key} = {value!r}: expected an integer >= {low}")
@@ -590,6 +596,11 @@ class SweepSpec:
             raise SweepSpecError(f"outcomes = {outcomes!r}: expected a list of expressions")
         scenario = data.get("scenario")
         if scenario is not None:
+            if not isinstance(scenario, str | Path) or not str(scenario):
+                raise SweepSpecError(
+                    f"scenario = {echo(scenario)} is not allowed: expected the path of a "
+                    "scenario file"
+                )
             scenario = Path(scenario)
             if base_dir is not None and not scenario.is_absolute():
                 scenario = (base_dir / scenario).resolve()
@@ -678,13 +689,13 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
         If the file is missing, is not valid TOML or holds an invalid spec (the message starts
         with the file name).
     """
+    if not isinstance(path, str | Path):
+        raise SweepSpecError(f"sweep spec = {echo(path)} is not allowed: expected a file path")
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SweepSpecError(f"sweep spec file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepSpecError(f"{path}: invalid TOML: {exc}") from None
+        data = read_toml_file(path, "sweep spec file")
+    except InputFileError as exc:
+        raise SweepSpecError(str(exc)) from None
     try:
         return SweepSpec.from_dict({"name": path.stem, **data}, base_dir=path.parent)
     except SweepSpecError as exc:

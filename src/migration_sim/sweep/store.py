@@ -37,6 +37,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import tomli_w
 
+from migration_sim.config.errors import (
+    PATH_LIMIT,
+    InputFileError,
+    MigrationSimError,
+    echo,
+    name_the_file,
+    read_text_file,
+    shorten,
+)
 from migration_sim.results.provenance import source_provenance
 
 __all__ = [
@@ -62,7 +71,7 @@ _CHUNK = re.compile(r"^outcomes-(\d{6,})\.parquet$")
 _OWNED = (META, SPEC, DESIGN, INDEX, CHUNKS)
 
 
-class SweepStoreError(RuntimeError):
+class SweepStoreError(MigrationSimError, RuntimeError):
     """A sweep folder cannot be used as asked."""
 
 
@@ -89,9 +98,11 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise name_the_file(exc, path) from exc
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
@@ -162,6 +173,7 @@ class SweepStore:
             If another process holds the folder's lock.
         """
         store = cls(directory)
+        _check_sweep_folder(store.directory)
         store.directory.mkdir(parents=True, exist_ok=True)
         with open(store.directory / LOCK, "a+b") as lock:
             try:
@@ -364,9 +376,41 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
         If the folder is not a sweep folder.
     """
     path = Path(directory) / META
-    if not path.exists():
-        raise SweepStoreError(f"{directory} is not a sweep folder: it has no {META}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    shown = shorten(str(path), PATH_LIMIT)
+    if not path.is_file():
+        raise SweepStoreError(
+            f"{shorten(str(directory), PATH_LIMIT)} is not a sweep folder: it has no {META}"
+        )
+    try:
+        meta = json.loads(read_text_file(path, "sweep metadata"))
+    except (ValueError, InputFileError) as exc:
+        raise SweepStoreError(f"{shown} is damaged: {shorten(str(exc), 200)}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("spec"), dict):
+        raise SweepStoreError(f"{shown} is damaged: it holds no sweep spec")
+    return meta
+
+
+def _check_sweep_folder(directory: Path) -> None:
+    """Refuse to write a sweep into anything but a new, empty or sweep folder."""
+    shown = shorten(str(directory), PATH_LIMIT)
+    for parent in (directory, *directory.parents):
+        if parent.exists() and not parent.is_dir():
+            what = "--out" if parent == directory else f"--out {shown}:"
+            raise SweepStoreError(
+                f"{what} {shorten(str(parent), PATH_LIMIT)} is a file, not a folder; choose "
+                "another --out"
+            )
+        if parent.exists():
+            break
+    if not directory.is_dir() or (directory / META).exists():
+        return
+    foreign = [p.name for p in directory.iterdir() if p.name not in (*_OWNED, LOCK)]
+    if foreign and not (directory / INDEX).exists():
+        raise SweepStoreError(
+            f"--out {shown} is a folder that is not a sweep folder (it holds "
+            f"{echo(sorted(foreign)[:3])} and no {META}); a sweep is written only into a new, "
+            "empty or sweep folder, so choose another --out"
+        )
 
 
 def load_design(directory: str | Path) -> pd.DataFrame:
