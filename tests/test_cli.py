@@ -166,13 +166,13 @@ def test_run_replicates_subfolders_and_combined_tables(small):
 
 
 def test_existing_output_needs_force(small, capsys):
-    (small.parent / "taken").mkdir()
-    (small.parent / "taken" / "keep.txt").write_text("x")
+    assert cli.main(["run", str(small), "--steps", "2", "--out", "taken", "--quiet"]) == 0
+    (small.parent / "taken" / "stale.txt").write_text("x")
     assert cli.main(["run", str(small), "--steps", "2", "--out", "taken", "--quiet"]) == 1
     assert "already exists" in capsys.readouterr().err
     assert cli.main(["run", str(small), "--steps", "2", "--out", "taken", "--force"]) == 0
     assert is_complete(small.parent / "taken")
-    assert not (small.parent / "taken" / "keep.txt").exists()
+    assert not (small.parent / "taken" / "stale.txt").exists()
     assert leftovers(small.parent) == []
 
 
@@ -188,11 +188,8 @@ def test_interrupted_writing_leaves_no_complete_looking_output(small, monkeypatc
         raise error
 
     monkeypatch.setattr(output, "save_figure", failing_save)
-    if isinstance(error, KeyboardInterrupt):
-        assert cli.main(["run", str(small), "--steps", "3", "--out", "o", "--quiet"]) == 130
-    else:
-        with pytest.raises(RuntimeError, match="disk full"):
-            cli.main(["run", str(small), "--steps", "3", "--out", "o", "--quiet"])
+    code = cli.main(["run", str(small), "--steps", "3", "--out", "o", "--quiet"])
+    assert code == (130 if isinstance(error, KeyboardInterrupt) else 1)
     assert calls, "the failing writer was never reached"
     assert not (small.parent / "o").exists()
     assert leftovers(small.parent) == []

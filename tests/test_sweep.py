@@ -476,7 +476,7 @@ def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
         "from migration_sim.sweep.executors import run_sweep\n"
         "if __name__ == '__main__':\n"
         f"    run_sweep({str(spec_path)!r}, {str(out)!r}, workers=2, runs_per_task=1,\n"
-        "              flush_runs=3, progress=False)\n"
+        "              flush_runs=3, progress=False, allow_import=True)\n"
     )
     script = tmp_path / "child.py"
     script.write_text(code)
@@ -497,7 +497,7 @@ def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
     partial = load_summary(out)
     spec = load_sweep_spec(spec_path)
     assert 0 < len(partial) < spec.n_runs, "killed part-way"
-    report = run_sweep(spec, out, workers=1, progress=False)
+    report = run_sweep(spec, out, workers=1, progress=False, allow_import=True)
     assert report.n_skipped == len(partial)
     resumed = load_summary(out)
     assert resumed.index.tolist() == list(range(spec.n_runs))  # each run id exactly once
@@ -550,15 +550,52 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
     out = tmp_path / "out"
     from migration_sim.cli.commands import main as migration_sim_main  # the installed entry point
 
-    argv = ["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]
+    argv = [
+        "sweep",
+        str(spec_path),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+        "--allow-import",
+    ]
     assert migration_sim_main(argv) == 0
     assert "12 runs: 0 already done, 12 ok and 0 failed now" in capsys.readouterr().out
-    assert cli_main(["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    assert (
+        cli_main(
+            [
+                "sweep",
+                str(spec_path),
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--allow-import",
+            ]
+        )
+        == 0
+    )
     assert "12 already done, 0 ok" in capsys.readouterr().out
     assert cli_main(["analyze", str(out), "--out", str(tmp_path / "an")]) == 0
     assert (tmp_path / "an" / "heatmap_final_y__a__b.png").exists()
     spec_path.write_text(spec_path.read_text().replace("replicates = 2", "replicates = 3"))
-    assert cli_main(["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]) == 1
+    assert (
+        cli_main(
+            [
+                "sweep",
+                str(spec_path),
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--allow-import",
+            ]
+        )
+        == 1
+    )
     assert "differs in: replicates" in capsys.readouterr().err
     bad = write(tmp_path, 'outcomes = ["final:y"]\n[parameters]\na = {range = [2, 1]}', "b.toml")
     assert cli_main(["sweep", str(bad), "--out", str(tmp_path / "b")]) == 2
