@@ -20,23 +20,11 @@ from hypothesis import strategies as st
 import migration_sim as ms
 from migration_sim.config.errors import MESSAGE_LIMIT, MigrationSimError
 from migration_sim.sweep import load_sweep_spec
+from migration_sim.sweep.spec import _SPEC_KEYS
 
 CFG = ms.default_config().to_dict()
 SECTION_KEYS = {k: sorted(v) for k, v in CFG.items() if isinstance(v, dict)}
-SPEC_KEYS = [
-    "name",
-    "scenario",
-    "model",
-    "steps",
-    "replicates",
-    "seed",
-    "common_random_numbers",
-    "outcomes",
-    "save_timeseries",
-    "fixed",
-    "design",
-    "parameters",
-]
+SPEC_KEYS = list(_SPEC_KEYS)
 CONFIG_PATHS = [f"{s}.{k}" for s, keys in SECTION_KEYS.items() for k in keys]
 
 FUZZ = settings(

@@ -550,52 +550,16 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
     out = tmp_path / "out"
     from migration_sim.cli.commands import main as migration_sim_main  # the installed entry point
 
-    argv = [
-        "sweep",
-        str(spec_path),
-        "--workers",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-        "--allow-import",
-    ]
+    argv = ["sweep", str(spec_path), "--workers", "1", "--out", str(out), "--quiet"]
+    argv.append("--allow-import")  # the spec's model is a test module, not an installed model
     assert migration_sim_main(argv) == 0
     assert "12 runs: 0 already done, 12 ok and 0 failed now" in capsys.readouterr().out
-    assert (
-        cli_main(
-            [
-                "sweep",
-                str(spec_path),
-                "--workers",
-                "1",
-                "--out",
-                str(out),
-                "--quiet",
-                "--allow-import",
-            ]
-        )
-        == 0
-    )
+    assert cli_main(argv) == 0
     assert "12 already done, 0 ok" in capsys.readouterr().out
     assert cli_main(["analyze", str(out), "--out", str(tmp_path / "an")]) == 0
     assert (tmp_path / "an" / "heatmap_final_y__a__b.png").exists()
     spec_path.write_text(spec_path.read_text().replace("replicates = 2", "replicates = 3"))
-    assert (
-        cli_main(
-            [
-                "sweep",
-                str(spec_path),
-                "--workers",
-                "1",
-                "--out",
-                str(out),
-                "--quiet",
-                "--allow-import",
-            ]
-        )
-        == 1
-    )
+    assert cli_main(argv) == 1
     assert "differs in: replicates" in capsys.readouterr().err
     bad = write(tmp_path, 'outcomes = ["final:y"]\n[parameters]\na = {range = [2, 1]}', "b.toml")
     assert cli_main(["sweep", str(bad), "--out", str(tmp_path / "b")]) == 2
