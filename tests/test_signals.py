@@ -1,6 +1,7 @@
 """Signals during a sweep, with real processes: completed runs are kept, no process survives.
 
-A sweep runs in a subprocess with two pool workers. After the workers have been busy for a
+A sweep (of a test model that sleeps 0.1 s per run) runs in a subprocess with two pool
+workers. After the workers have been busy for a
 while it gets SIGTERM (what a cluster scheduler sends at the wall-time limit) or, like Ctrl-C
 in a terminal, SIGINT sent to its whole process group. Checked: the exit code (143 / 130),
 a one-line message, runs completed before the signal are stored (the buffer is flushed
@@ -26,21 +27,18 @@ pytestmark = pytest.mark.slow
 
 SPEC = """
 name = "sig"
-steps = 3
+model = "sweep_fakes:slow_run"
 replicates = 4
 seed = 11
-outcomes = ["final:n_active", "final:share.Telegram"]
-
-[fixed]
-"groups.n_groups" = 60
-
-[design]
-method = "grid"
+outcomes = ["final:y", "mean:z"]
 
 [parameters]
-"choice.beta" = { values = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0] }
+a = { values = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0] }
+b = { values = [1, 2, 3, 4, 5] }
 """
-N_RUNS = 40
+N_RUNS = 200
+DELAY = 0.1  # seconds per run in the interrupted sweep: 10 s of work for two workers
+TESTS = Path(__file__).parent
 CLI = "import sys; from migration_sim.cli import main; sys.exit(main())"
 
 
@@ -76,8 +74,10 @@ def _alive(pid: int) -> bool:
 def _interrupt(tmp_path: Path, send: str) -> tuple[int, str, set[int]]:
     (tmp_path / "spec.toml").write_text(SPEC, encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-c", CLI, "sweep", "spec.toml", "--out", "out", "--workers", "2"],
+        [sys.executable, "-c", CLI, "sweep", "spec.toml", "--out", "out", "--workers", "2"]
+        + ["--allow-import", "--quiet"],
         cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": str(TESTS), "SWEEP_FAKE_DELAY": str(DELAY)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -87,7 +87,7 @@ def _interrupt(tmp_path: Path, send: str) -> tuple[int, str, set[int]]:
         deadline = time.monotonic() + 120
         while len(_children(proc.pid)) < 3 and time.monotonic() < deadline:  # server + 2 workers
             time.sleep(0.2)
-        time.sleep(6)  # the workers complete some runs; the 30 s flush is not due yet
+        time.sleep(4)  # the workers complete some runs; the 30 s flush is not due yet
         descendants = _children(proc.pid)
         assert proc.poll() is None, "the sweep ended before the signal; make it longer"
         if send == "SIGTERM":
@@ -117,12 +117,13 @@ def test_signal_flushes_stops_workers_and_resumes(tmp_path, send, code):
     assert 0 < len(stored) < N_RUNS  # completed runs were flushed, the rest were not run
     assert (stored["status"] == "ok").all()
 
-    report = run_sweep(tmp_path / "spec.toml", tmp_path / "out", workers=1, progress=False)
+    spec = tmp_path / "spec.toml"
+    report = run_sweep(spec, tmp_path / "out", workers=1, progress=False, allow_import=True)
     assert report.n_skipped == len(stored)
     assert report.n_ok == N_RUNS - len(stored)
-    reference = run_sweep(tmp_path / "spec.toml", tmp_path / "ref", workers=1, progress=False)
+    reference = run_sweep(spec, tmp_path / "ref", workers=1, progress=False, allow_import=True)
     assert reference.n_ok == N_RUNS
-    cols = ["final:n_active", "final:share.Telegram"]
+    cols = ["final:y", "mean:z"]
     resumed = load_summary(tmp_path / "out")[cols].sort_index()
     whole = load_summary(tmp_path / "ref")[cols].sort_index()
     assert len(whole) == N_RUNS
