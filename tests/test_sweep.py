@@ -501,7 +501,7 @@ def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
     assert report.n_skipped == len(partial)
     resumed = load_summary(out)
     assert resumed.index.tolist() == list(range(spec.n_runs))  # each run id exactly once
-    run_sweep(spec, tmp_path / "clean", workers=1, progress=False)
+    run_sweep(spec, tmp_path / "clean", workers=1, progress=False, allow_import=True)
     clean = load_summary(tmp_path / "clean")
     pd.testing.assert_frame_equal(outcomes_only(resumed), outcomes_only(clean))
     pd.testing.assert_frame_equal(load_timeseries(out), load_timeseries(tmp_path / "clean"))
@@ -565,7 +565,7 @@ def test_cli_sweep_and_analyze(tmp_path, capsys):
     assert cli_main(["sweep", str(bad), "--out", str(tmp_path / "b")]) == 2
     assert "'a'.range = [2, 1] is empty" in capsys.readouterr().err
     assert cli_main(["sweep", str(spec_path), "--workers", "0", "--out", str(out)]) == 2
-    assert "workers = 0: expected an integer >= 1" in capsys.readouterr().err
+    assert "workers = 0 is not allowed: expected an integer >= 1" in capsys.readouterr().err
     assert cli_main(["analyze", str(tmp_path / "nothing")]) == 1
     assert "is not a sweep folder" in capsys.readouterr().err
 
