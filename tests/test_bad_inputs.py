@@ -861,3 +861,16 @@ def test_unexpected_errors_are_one_line_and_point_to_debug(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError: simulated bug" in err
     assert "--debug" in err and "Traceback" not in err
+
+
+def test_memory_check_compares_the_estimate_with_what_is_available():
+    from migration_sim.model.inputs import check_memory, estimate_memory
+
+    cfg = ms.default_config().with_overrides({"groups.n_groups": 1000, "run.steps": 10})
+    need = estimate_memory(cfg)
+    assert need == 1000 * (700 + 50 * cfg.network.mean_degree + 8 * 10)
+    check_memory(cfg, available=need)  # exactly enough passes
+    with pytest.raises(ConfigError, match=r"groups.n_groups = 1000 .* at most about 500 groups"):
+        check_memory(cfg, available=need // 2)
+    huge = cfg.with_overrides({"groups.n_groups": 2**63 - 1})
+    assert estimate_memory(huge) > 2**63  # Python integers: no overflow to a small number
