@@ -227,6 +227,14 @@ def _warn_late_shocks(cfg: Config, label: str) -> None:
             )
 
 
+def _check_inputs(cfg: Config, scenario: str) -> None:
+    """Check what a run of ``cfg`` reads; errors start with the scenario they come from."""
+    try:
+        check_run_inputs(cfg)
+    except ConfigError as exc:
+        raise type(exc)(f"{scenario}: {exc}") from None
+
+
 def _stamp(now: datetime) -> str:
     return now.strftime("%Y%m%d-%H%M%S")
 
@@ -258,7 +266,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg, label = resolve_scenario(args.scenario)
     if args.steps is not None:
         cfg = cfg.with_overrides({"run.steps": args.steps})
-    check_run_inputs(cfg)
+    _check_inputs(cfg, args.scenario or label)
     seed = cfg.run.seed if args.seed is None else args.seed
     n_rep = cfg.run.replicates if args.replicates is None else args.replicates
     out = args.out or Path("results") / f"{label}-{_stamp(started)}"
@@ -321,8 +329,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
     else:
         configs = {k: c.with_overrides({"run.steps": args.steps}) for k, c in configs.items()}
-    for cfg in configs.values():
-        check_run_inputs(cfg)
+    for arg, cfg in zip(args.scenarios, configs.values(), strict=True):
+        _check_inputs(cfg, arg)
     seed = resolved[0][0].run.seed if args.seed is None else args.seed
     out = args.out or Path("results") / ("compare-" + "-vs-".join(labels) + f"-{_stamp(started)}")
     check_destination(out, force=args.force)
@@ -374,7 +382,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         def check(scenario: str = scenario) -> int:
             cfg, _ = resolve_scenario(scenario)
-            check_run_inputs(cfg)
+            _check_inputs(cfg, scenario)
             print(
                 f"OK {scenario}: {len(cfg.platforms)} platforms, {len(cfg.crime_types)} crime "
                 f"types, {len(cfg.shocks)} shocks, {cfg.run.steps} {cfg.run.step_unit}s"
