@@ -156,9 +156,12 @@ def test_run_steps_argument_validated():
         m.run(-1)
 
 
-def test_results_do_not_depend_on_the_number_of_threads():
+def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     import numba
 
+    from migration_sim.model import threads
+
+    monkeypatch.setattr(threads, "MIN_GROUPS_PARALLEL", 0)  # let a small model use them all
     over = {**SMALL, "groups.n_groups": 3000, "choice.p_revise": 0.3}
     previous = numba.get_num_threads()
     try:

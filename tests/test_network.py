@@ -1,6 +1,8 @@
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migration_sim import MigrationModel
 from migration_sim.config import ConfigError
@@ -112,3 +114,19 @@ def test_compiled_growth_equals_its_python_source():
     slow = _grow.py_func(ct, m_i, order, draws, retry, 0.5, 0.4, 3)
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert fast[0].size > 0.9 * m_i.sum() - 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), seed=st.integers(0, 2**32 - 1), m=st.integers(0, 120))
+def test_from_edges_equals_a_sort_of_the_unique_pairs(n, seed, m):
+    rng = np.random.default_rng(seed)
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    net = ContactNetwork.from_edges(n, u, v)
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    key = np.unique(lo[lo != hi] * n + hi[lo != hi])
+    assert np.array_equal(net.edges_u, key // n) and np.array_equal(net.edges_v, key % n)
+    dense = np.zeros((n, n))
+    dense[key // n, key % n] = dense[key % n, key // n] = 1.0
+    assert np.array_equal(net.adjacency.toarray(), dense)
+    for i in range(n):  # every row's neighbours sorted
+        assert np.all(np.diff(net.neighbours(i)) > 0)

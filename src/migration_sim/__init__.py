@@ -26,10 +26,13 @@ from migration_sim.config import (
     save_scenario,
 )
 from migration_sim.model import CriminalGroup, MigrationModel, run, run_scenario
+from migration_sim.model.threads import set_wait_policy
 from migration_sim.results import Results
 from migration_sim.results.provenance import package_version
 
 __version__ = package_version()
+
+set_wait_policy()  # numba loads its OpenMP layer at the first parallel region, not at import
 
 _compat.install()
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import mesa
+import numba
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from migration_sim.config import Config
 
@@ -72,14 +73,89 @@ class Population:
         return self.size.size
 
 
-def _beta_ppf(u: np.ndarray, mean: np.ndarray, concentration: float) -> np.ndarray:
-    """Quantile ``u`` of Beta(c*m, c*(1-m)); a mean of exactly 0 or 1 gives that constant."""
-    inner = (mean > 0.0) & (mean < 1.0)
-    out = mean.astype(np.float64).copy()
-    out[inner] = stats.beta.ppf(
-        u[inner], concentration * mean[inner], concentration * (1.0 - mean[inner])
-    )
+#: Draws of one Beta law from which its quantile function is tabulated (see _beta_ppf).
+TABULATE_FROM = 4_096
+
+#: Nodes of the tabulated quantile function, evenly spaced in logit(u) on [-37, 37].
+_TABLE_NODES = 2_049
+_TABLE_LOGIT = 37.0
+
+
+def _beta_ppf(
+    u: np.ndarray, type_mean: np.ndarray, crime_type: np.ndarray, concentration: float
+) -> np.ndarray:
+    """Quantile ``u`` of Beta(c*m, c*(1-m)), m the mean of each group's crime type.
+
+    A mean of exactly 0 or 1 gives that constant. A law drawn fewer than
+    :data:`TABULATE_FROM` times is inverted exactly (``scipy.special.betaincinv``, about 1.3
+    us per draw); a law drawn more often is inverted through a table of its quantile function:
+    cubic Hermite interpolation in ``s = logit(u)`` between 2,049 exact nodes on [-37, 37], with
+    the exact slopes ``dx/ds = u (1 - u) / pdf(x)``. The table's largest absolute error is below
+    5e-10 on the laws of the catalogue and 1e-8 on Beta(0.3, 0.5) (``tests/test_groups.py``),
+    at a twentieth of the cost; draws outside the table fall back to the exact inverse.
+    """
+    out = type_mean[crime_type].astype(np.float64)
+    for c, m in enumerate(type_mean):
+        if not 0.0 < m < 1.0:
+            continue
+        rows = np.flatnonzero(crime_type == c)
+        a, b = concentration * m, concentration * (1.0 - m)
+        if rows.size < TABULATE_FROM:
+            out[rows] = special.betaincinv(a, b, u[rows])
+            continue
+        x, slope, first, last = _quantile_table(a, b)
+        values = np.empty(rows.size)
+        exact = _interpolate_quantile(u[rows], x, slope, first, last, values)
+        values[exact] = special.betaincinv(a, b, u[rows][exact])
+        out[rows] = values
     return out
+
+
+def _quantile_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Exact Beta(a, b) quantiles and their slopes in logit(u) at the table's nodes.
+
+    Returns the nodes' quantiles and slopes and the first and last node of the longest run of
+    nodes inside (0, 1) with finite slopes (at extreme u the quantile rounds to 0 or 1).
+    """
+    s = np.linspace(-_TABLE_LOGIT, _TABLE_LOGIT, _TABLE_NODES)
+    u = special.expit(s)
+    x = special.betaincinv(a, b, u)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_pdf = (a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - special.betaln(a, b)
+        slope = np.exp(np.log(u) + np.log1p(-u) - log_pdf)
+    ok = (x > 0.0) & (x < 1.0) & np.isfinite(slope)
+    # longest run of usable nodes
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    longest = int(np.argmax(ends - starts))
+    return x, slope, int(starts[longest]), int(ends[longest]) - 1
+
+
+@numba.njit(cache=True)
+def _interpolate_quantile(u, x, slope, first, last, out):
+    """Cubic Hermite interpolation of the table; returns the mask of draws it cannot serve."""
+    h = 2.0 * _TABLE_LOGIT / (_TABLE_NODES - 1)
+    exact = np.zeros(u.size, np.bool_)
+    for i in range(u.size):
+        ui = u[i]
+        if not 0.0 < ui < 1.0:
+            exact[i] = True
+            continue
+        f = (np.log(ui) - np.log1p(-ui) + _TABLE_LOGIT) / h
+        j = int(np.floor(f))
+        if j < first or j >= last:
+            exact[i] = True
+            continue
+        t = f - j
+        t2 = t * t
+        t3 = t2 * t
+        out[i] = (
+            (2.0 * t3 - 3.0 * t2 + 1.0) * x[j]
+            + (t3 - 2.0 * t2 + t) * h * slope[j]
+            + (3.0 * t2 - 2.0 * t3) * x[j + 1]
+            + (t3 - t2) * h * slope[j + 1]
+        )
+    return exact
 
 
 def draw_population(cfg: Config, rng: np.random.Generator) -> Population:
@@ -111,19 +187,16 @@ def draw_population(cfg: Config, rng: np.random.Generator) -> Population:
     size = np.clip(np.exp(mu + g.size_sigma * special.ndtri(u)), g.size_min, g.size_max)
 
     def type_mean(attr: str) -> np.ndarray:
-        return np.array([getattr(c, attr) for c in types])[crime_type]
+        return np.array([getattr(c, attr) for c in types], dtype=np.float64)
 
-    reach_need = _beta_ppf(rng.random(n), type_mean("reach_need"), g.beta_concentration)
+    c = g.beta_concentration
+    reach_need = _beta_ppf(rng.random(n), type_mean("reach_need"), crime_type, c)
     rho = g.sophistication_risk_correlation
     z = rng.standard_normal((n, 2))
     z_soph = z[:, 0]
     z_risk = rho * z[:, 0] + math.sqrt(1.0 - rho * rho) * z[:, 1]
-    sophistication = _beta_ppf(
-        special.ndtr(z_soph), type_mean("sophistication"), g.beta_concentration
-    )
-    risk_aversion = _beta_ppf(
-        special.ndtr(z_risk), type_mean("risk_aversion"), g.beta_concentration
-    )
+    sophistication = _beta_ppf(special.ndtr(z_soph), type_mean("sophistication"), crime_type, c)
+    risk_aversion = _beta_ppf(special.ndtr(z_risk), type_mean("risk_aversion"), crime_type, c)
 
     init = np.array([p.initial_share for p in cfg.platforms])
     primary = rng.choice(k, size=n, p=init / init.sum())

@@ -270,8 +270,11 @@ def calibrate_constants(
         return alpha
     fit = target > 0
     log_target = np.log(target[fit])
+    # exp(beta V0) once; the shares are homogeneous in each row's weights, so
+    # exp(beta (V0 + alpha)) = exp(beta V0) exp(beta alpha) needs no exp per iteration
+    weights = np.exp(beta * (v0 - v0.max(axis=1, keepdims=True)))
     for _ in range(max_iter):
-        mean_pi = stationary_shares(v0 + alpha, beta, switch).mean(axis=0)
+        mean_pi = _mean_stationary_shares(weights, np.exp(beta * alpha), np.exp(-beta * switch))
         gap = log_target - np.log(mean_pi[fit])
         if np.max(np.abs(gap)) < tol:
             return alpha
@@ -281,6 +284,38 @@ def calibrate_constants(
         f"platform constants did not converge in {max_iter} iterations "
         f"(largest log-share gap {np.max(np.abs(gap)):.3g})"
     )
+
+
+@numba.njit(cache=True, inline="always")
+def _stationary_row(weights, scale, b, out):
+    """Row of :func:`stationary_shares` for weights ``a_k = weights_k scale_k``, into ``out``."""
+    k_count = weights.size
+    a_sum = 0.0
+    for k in range(k_count):
+        out[k] = weights[k] * scale[k]
+        a_sum += out[k]
+    norm = 0.0
+    for k in range(k_count):
+        out[k] = out[k] * (out[k] * (1.0 - b) + b * a_sum)
+        norm += out[k]
+    for k in range(k_count):
+        out[k] /= norm
+
+
+@numba.njit(cache=True)
+def _mean_stationary_shares(weights, scale, b):
+    """Mean over rows of :func:`stationary_shares` for weights ``a_ik = weights_ik scale_k``.
+
+    One pass, no (N, K) temporaries (the calibration calls this once per iteration).
+    """
+    n, k_count = weights.shape
+    total = np.zeros(k_count)
+    pi = np.empty(k_count)
+    for i in range(n):
+        _stationary_row(weights[i], scale, b, pi)
+        for k in range(k_count):
+            total[k] += pi[k]
+    return total / max(n, 1)
 
 
 @numba.njit(cache=True)

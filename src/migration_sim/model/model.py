@@ -29,6 +29,7 @@ from migration_sim.model.network import (
 )
 from migration_sim.model.platforms import PlatformState
 from migration_sim.model.shocks import build_shocks
+from migration_sim.model.threads import thread_budget
 from migration_sim.model.ties import TieDynamics
 from migration_sim.results.core import Recorder, Results, pack_events
 
@@ -201,10 +202,11 @@ class MigrationModel(mesa.Model):
         # perceived risk starts at the steady state of the policy signal alone
         self.population.risk = cfg.risk.w_policy * np.outer(self._severity, self.exposure_k)
         self.constants = np.zeros(self.n_platforms)
-        if cfg.choice.calibrate_constants:
-            self.constants = self._calibrate_constants()
-            self._warm_up(cfg.run.warmup_steps)
-        self._record(0)
+        with thread_budget(self.population.n):
+            if cfg.choice.calibrate_constants:
+                self.constants = self._calibrate_constants()
+                self._warm_up(cfg.run.warmup_steps)
+            self._record(0)
         self.running = cfg.run.steps > 0
 
     # ------------------------------------------------------------------ construction
@@ -334,8 +336,9 @@ class MigrationModel(mesa.Model):
         t = self.steps
         self._primary_before = self.population.primary.copy()
         self._active_before = self.population.active.copy()
-        for name in SCHEDULE:
-            getattr(self, f"_{name}")(t)
+        with thread_budget(self.population.n):
+            for name in SCHEDULE:
+                getattr(self, f"_{name}")(t)
         if t >= self.params.run.steps:
             self.running = False
 

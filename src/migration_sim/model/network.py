@@ -65,17 +65,10 @@ class ContactNetwork:
         """Build from endpoint arrays; orders each pair, drops self loops and duplicates."""
         u = np.asarray(u, dtype=np.int64)
         v = np.asarray(v, dtype=np.int64)
-        lo, hi = np.minimum(u, v), np.maximum(u, v)
-        keep = lo != hi
-        key = np.unique(lo[keep] * n + hi[keep])
-        lo, hi = key // n, key % n
-        # both directions, sorted by (row, column): a CSR built directly, without COO sums
-        rows = np.concatenate([lo, hi])
-        cols = np.concatenate([hi, lo])
-        order = np.argsort(rows * n + cols, kind="stable")
-        indptr = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        adj = sp.csr_array((np.ones(rows.size), cols[order], indptr), shape=(n, n))
+        if u.shape != v.shape:
+            raise ValueError(f"edge endpoint arrays differ in length: {u.size} and {v.size}")
+        lo, hi, indptr, cols = _edge_csr(n, u, v)
+        adj = sp.csr_array((np.ones(cols.size), cols, indptr), shape=(n, n))
         return cls(n=n, edges_u=lo, edges_v=hi, adjacency=adj)
 
     @property
@@ -103,6 +96,58 @@ class ContactNetwork:
         g.add_nodes_from(range(self.n))
         g.add_edges_from(zip(self.edges_u.tolist(), self.edges_v.tolist(), strict=True))
         return g
+
+
+@numba.njit(cache=True)
+def _edge_csr(n, u, v):
+    """Unique ordered edges (sorted by (lo, hi)) and the symmetric CSR, by counting sorts.
+
+    O(n + E) plus a sort of each node's (short) list of higher neighbours; the same output as
+    sorting the keys ``lo * n + hi``, without a global sort.
+    """
+    # higher endpoint of each edge, bucketed by its lower endpoint
+    start = np.zeros(n + 1, np.int64)
+    for e in range(u.size):
+        if u[e] != v[e]:
+            start[min(u[e], v[e]) + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    fill = start[:-1].copy()
+    higher = np.empty(start[n], np.int64)
+    for e in range(u.size):
+        if u[e] != v[e]:
+            a = min(u[e], v[e])
+            higher[fill[a]] = max(u[e], v[e])
+            fill[a] += 1
+    # sort and deduplicate each bucket in place
+    n_edges = 0
+    lo = np.empty(higher.size, np.int64)
+    hi = np.empty(higher.size, np.int64)
+    for i in range(n):
+        seg = np.sort(higher[start[i] : start[i + 1]])
+        for j in range(seg.size):
+            if j == 0 or seg[j] != seg[j - 1]:
+                lo[n_edges] = i
+                hi[n_edges] = seg[j]
+                n_edges += 1
+    lo, hi = lo[:n_edges], hi[:n_edges]
+    # symmetric CSR: row r holds its lower neighbours (ascending, from the edge order), then its
+    # higher neighbours (ascending), so every row comes out sorted
+    indptr = np.zeros(n + 1, np.int64)
+    for e in range(n_edges):
+        indptr[lo[e] + 1] += 1
+        indptr[hi[e] + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    pos = indptr[:-1].copy()
+    cols = np.empty(2 * n_edges, np.int64)
+    for e in range(n_edges):
+        cols[pos[hi[e]]] = lo[e]
+        pos[hi[e]] += 1
+    for e in range(n_edges):
+        cols[pos[lo[e]]] = hi[e]
+        pos[lo[e]] += 1
+    return lo, hi, indptr, cols
 
 
 def homophily_probability(within_type_share: float, type_shares: np.ndarray) -> float:
@@ -179,8 +224,9 @@ def _grow(
     """The growth loop of :func:`holme_kim_homophily` (compiled with numba).
 
     Pools hold each node once per tie end plus once on arrival, so a uniform index into a pool
-    is a degree-proportional (+1) pick. Adjacency is a linked list of tie ends so that a random
-    contact of the previous target can be found while the graph grows.
+    is a degree-proportional (+1) pick. Each node's contacts are kept in arrival order in a
+    growable block, so that a random contact of the previous target is one read (a linked list
+    walked from the newest end gave the same picks in O(degree)).
     """
     n = crime_type.size
     total_m = 0
@@ -191,11 +237,12 @@ def _grow(
     n_all = 0
     pool_type = np.empty((n_types, cap), np.int32)
     n_type = np.zeros(n_types, np.int64)
-    head = np.full(n, -1, np.int64)
-    nxt = np.empty(2 * total_m, np.int64)
-    val = np.empty(2 * total_m, np.int64)
+    # each node's contacts in order of arrival, in a block of an arena that doubles when full
+    block = np.full(n, -1, np.int64)
+    room = np.zeros(n, np.int64)
+    arena = np.empty(4 * (2 * total_m + n), np.int32)  # blocks sum to < 4 degree + 4 per node
     deg = np.zeros(n, np.int64)
-    n_slots = 0
+    n_used = 0
     us = np.empty(total_m, np.int64)
     vs = np.empty(total_m, np.int64)
     n_edges = 0
@@ -210,11 +257,9 @@ def _grow(
         for j in range(m):
             target = -1
             if prev >= 0 and draws[pos, j, 0] < p_triad and deg[prev] > 0:
+                # the steps-th contact counting back from the newest
                 steps = int(draws[pos, j, 3] * deg[prev])
-                slot = head[prev]
-                for _ in range(steps):
-                    slot = nxt[slot]
-                cand = val[slot]
+                cand = arena[block[prev] + deg[prev] - 1 - steps]
                 ok = cand != node
                 for q in range(n_chosen):
                     if chosen[q] == cand:
@@ -247,16 +292,8 @@ def _grow(
             us[n_edges] = node
             vs[n_edges] = target
             n_edges += 1
-            val[n_slots] = target
-            nxt[n_slots] = head[node]
-            head[node] = n_slots
-            n_slots += 1
-            deg[node] += 1
-            val[n_slots] = node
-            nxt[n_slots] = head[target]
-            head[target] = n_slots
-            n_slots += 1
-            deg[target] += 1
+            n_used = _append(arena, block, room, deg, n_used, node, target)
+            n_used = _append(arena, block, room, deg, n_used, target, node)
             pool_all[n_all] = target
             n_all += 1
             ct = crime_type[target]
@@ -269,6 +306,21 @@ def _grow(
             pool_type[c, n_type[c]] = node
             n_type[c] += 1
     return us[:n_edges], vs[:n_edges]
+
+
+@numba.njit(cache=True)
+def _append(arena, block, room, deg, n_used, node, contact):
+    """Append ``contact`` to ``node``'s block, moving the block to a doubled one when full."""
+    if deg[node] == room[node]:
+        new_room = max(4, 2 * room[node])
+        for q in range(deg[node]):
+            arena[n_used + q] = arena[block[node] + q]
+        block[node] = n_used
+        room[node] = new_room
+        n_used += new_room
+    arena[block[node] + deg[node]] = contact
+    deg[node] += 1
+    return n_used
 
 
 def check_graph_nodes(graph: nx.Graph, n_groups: int) -> None:
