@@ -32,10 +32,22 @@ def test_vectorised_kernels_equal_reference_rule():
         "shocks": [
             *SHOCKS,
             # bans (pressure, backups, costly re-joining) and a takedown (unsettled groups)
-            {"kind": "ban_wave", "name": "bans", "start": 5, "platform": "Telegram",
-             "share": 0.5, "p_backup": 0.5},
-            {"kind": "ban_wave", "name": "bans2", "start": 6, "platform": "Telegram",
-             "share": 0.5, "p_backup": 0.5},
+            {
+                "kind": "ban_wave",
+                "name": "bans",
+                "start": 5,
+                "platform": "Telegram",
+                "share": 0.5,
+                "p_backup": 0.5,
+            },
+            {
+                "kind": "ban_wave",
+                "name": "bans2",
+                "start": 6,
+                "platform": "Telegram",
+                "share": 0.5,
+                "p_backup": 0.5,
+            },
             {"kind": "takedown", "name": "td", "start": 12, "platform": "Discord"},
         ],  # fmt: skip
     }

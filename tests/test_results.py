@@ -64,8 +64,9 @@ def test_coordination_concentrates_migrants_on_one_successor():
     shocks = [{"kind": "takedown", "name": "td", "start": 10, "platform": "Telegram"}]
     cfg = {**CFG, "groups.n_groups": 600, "metrics.every": 0, "metrics.graph_steps": [9, 30]}
     top = {
-        w: ms.run({**cfg, "choice.w_follow": w, "shocks": shocks}, seed=4, steps=30)
-        .migration_response("Telegram", 10, 20)["top_destination_share"]
+        w: ms.run(
+            {**cfg, "choice.w_follow": w, "shocks": shocks}, seed=4, steps=30
+        ).migration_response("Telegram", 10, 20)["top_destination_share"]
         for w in (0.0, 8.0)
     }
     assert top[0.0] < 0.45 < top[8.0]

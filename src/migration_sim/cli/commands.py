@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(func=cmd_validate)
 
+    from migration_sim.cli.validation_commands import add_subcommands as add_validation
+
+    add_validation(sub)
     try:
         from migration_sim.cli.sweep_commands import add_subcommands
     except ModuleNotFoundError as exc:
