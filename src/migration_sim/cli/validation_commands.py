@@ -89,7 +89,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except (ConfigError, OSError) as exc:
         print(f"migration-sim calibrate: error: {exc}", file=sys.stderr)
         return 2
-    best, table = calibrate(spec, patterns)
+    best, table = calibrate(spec, patterns, log=lambda line: print(line, flush=True))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "grid.csv", table.to_csv(index=False))

@@ -383,19 +383,23 @@ class ChoiceConfig:
         "nonneg",
     )
     w_ban: float = _param(
-        0.5,
+        1.0,
         "Weight of ban pressure (bans of the group and its contacts on the platform) as a "
         "cost, whatever the crime type (0 = bans do not enter the choice).",
         "nonneg",
-        source="Amarasingam, Maher & Winter 2021: sustained ban campaigns drove groups off",
+        source="calibrated (simulated method of moments, grid 0.25/0.5/1 x w_follow 4/6/8/10, "
+        "3 replicates x 2,000 groups; experiments/calibration/coordination_and_bans.toml) on "
+        "ban_strong_sustained (Amarasingam, Maher & Winter 2021), takedown_top_destination "
+        "and telegram_2024_privacy_destinations; see docs/validation.md",
     )
     w_follow: float = _param(
-        4.0,
+        6.0,
         "Coordination weight: an unsettled group values a platform by the share of unsettled "
         "groups that have it as primary (where the movers went; 0 = no coordination).",
         "nonneg",
-        source="ElBahrawy et al. 2020 (migrants concentrate on one successor); La Cava et "
-        "al. 2023 (social influence in platform moves)",
+        source="calibrated with w_ban (same SMM grid, experiments/calibration/"
+        "coordination_and_bans.toml) on takedown_top_destination (ElBahrawy et al. 2020: the "
+        "top destination takes ~2/3 of migrants); mechanism: La Cava et al. 2023",
     )
     unsettled_steps: int = _param(
         14,

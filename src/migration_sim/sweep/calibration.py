@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,9 +114,14 @@ def distance(summary: pd.DataFrame) -> float:
 
 
 def calibrate(
-    spec: CalibrationSpec, patterns: Sequence[Pattern] | None = None
+    spec: CalibrationSpec,
+    patterns: Sequence[Pattern] | None = None,
+    *,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """Score every grid point of ``spec`` on the calibration patterns.
+
+    ``log`` (e.g. ``print``) receives one line per grid point as it is scored.
 
     Returns
     -------
@@ -142,6 +147,8 @@ def calibrate(
                 "distance": distance(summary),
             }
         )
+        if log is not None:
+            log(f"[{len(rows)}/{len(spec.grid)}] {point}: distance {rows[-1]['distance']:.3f}")
     table = pd.DataFrame(rows).sort_values("distance", kind="stable").reset_index(drop=True)
     best = {k: float(table.loc[0, k]) for k in spec.parameters}
     return best, table
