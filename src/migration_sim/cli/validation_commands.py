@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from migration_sim.cli.commands import _nonneg_int, _pos_int
+from migration_sim.cli.args import nonneg_int, pos_int
 from migration_sim.config import ConfigError
 from migration_sim.config.files import atomic_write_text
 
@@ -29,12 +29,12 @@ def add_subcommands(sub: Any) -> None:
     )
     val.add_argument("--out", default="validation", metavar="DIR", help="report folder")
     val.add_argument("--patterns", default=None, metavar="FILE", help="patterns TOML file")
-    val.add_argument("--replicates", type=_pos_int, default=5, metavar="N")
-    val.add_argument("--seed", type=_nonneg_int, default=2024, metavar="N", help="master seed")
+    val.add_argument("--replicates", type=pos_int, default=5, metavar="N")
+    val.add_argument("--seed", type=nonneg_int, default=2024, metavar="N", help="master seed")
     val.add_argument(
-        "--groups", type=_pos_int, default=None, metavar="N", help="population size of every run"
+        "--groups", type=pos_int, default=None, metavar="N", help="population size of every run"
     )
-    val.add_argument("--workers", type=_pos_int, default=1, metavar="N", help="processes")
+    val.add_argument("--workers", type=pos_int, default=1, metavar="N", help="processes")
     val.set_defaults(func=cmd_validate_model)
 
     cal = sub.add_parser(

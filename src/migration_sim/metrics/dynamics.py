@@ -303,7 +303,7 @@ def group_migration(
         n_migrants=n_mig,
         destinations=counts,
         top_destination=top,
-        top_destination_share=counts[top] / landed if landed else math.nan,
+        top_destination_share=float(counts[top] / landed) if landed else math.nan,
         split_share=n_split / landed if landed else math.nan,
-        dark_share=counts[k] / n_mig if n_mig else math.nan,
+        dark_share=float(counts[k] / n_mig) if n_mig else math.nan,
     )

@@ -13,6 +13,7 @@ band).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -330,7 +331,9 @@ def run_replicates(
     tasks = [(name, r) for name in configs for r in range(replicates)]
     jobs = [(configs[name], seeds[r]) for name, r in tasks]
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # forkserver: forking a process whose numba threads use OpenMP is unsafe
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             runs = list(pool.map(_run_one, jobs))
     else:
         runs = [_run_one(j) for j in jobs]
