@@ -28,15 +28,38 @@ def test_vectorised_kernels_equal_reference_rule():
         "run.steps": 60,
         "enforcement.intensity": 0.05,
         "choice.p_revise": 0.2,
-        "shocks": SHOCKS,
+        "moderation.max_backups": 1,
+        "shocks": [
+            *SHOCKS,
+            # bans (pressure, backups, costly re-joining) and a takedown (unsettled groups)
+            {
+                "kind": "ban_wave",
+                "name": "bans",
+                "start": 5,
+                "platform": "Telegram",
+                "share": 0.5,
+                "p_backup": 0.5,
+            },
+            {
+                "kind": "ban_wave",
+                "name": "bans2",
+                "start": 6,
+                "platform": "Telegram",
+                "share": 0.5,
+                "p_backup": 0.5,
+            },
+            {"kind": "takedown", "name": "td", "start": 12, "platform": "Discord"},
+        ],  # fmt: skip
     }
     fast = MigrationModel(over, rng=11)
     ref = MigrationModel(over, rng=11, engine="reference")
     assert np.array_equal(fast.population.member, ref.population.member)  # after warm-up
-    n_revisions = 0
+    n_revisions = n_unsettled = n_costly = 0
     for _ in range(60):
         fast.step()
         ref.step()
+        n_unsettled += int(fast.unsettled_now.sum())
+        n_costly += int((fast.rejoin_cost > 0).sum())
         assert np.array_equal(fast.population.primary, ref.population.primary)
         assert np.array_equal(fast.population.member, ref.population.member)
         np.testing.assert_allclose(fast.population.risk, ref.population.risk, rtol=1e-12)
@@ -44,6 +67,7 @@ def test_vectorised_kernels_equal_reference_rule():
         n_revisions += int(fast.results.arrays["flows"][-1].trace() < fast.population.n)
     # the comparison exercised real dynamics: news, events and platform changes happened
     assert fast.results.arrays["disruptions"].sum() > 0
+    assert fast.ban_pressure.max() > 1 and n_unsettled > 0 and n_costly > 0
     assert fast.population.news.max() > 0
     assert (
         fast.results.arrays["flows"][1:].sum(0)

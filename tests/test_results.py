@@ -4,7 +4,7 @@ import pytest
 
 import migration_sim as ms
 
-CFG = {"groups.n_groups": 400, "run.warmup_steps": 10, "metrics.graph_steps": [0, 20]}
+CFG = {"groups.n_groups": 400, "run.warmup_steps": 10, "metrics.graph_steps": [0, 9, 20]}
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +43,33 @@ def test_graphml_round_trip(res, tmp_path):
 def test_takedown_shows_in_fragmentation_and_migration(res):
     summary = res.fragmentation_summary(post_window=5)
     assert set(summary.columns) >= {"shock_step", "measure", "before", "after", "change"}
-    row = summary.set_index("measure").loc["effective_platforms_primary"]
-    assert row["after"] > row["before"]  # the dominant platform's groups spread out
-    mig = res.migration_response(10, 5)
-    telegram = res.platforms.index("Telegram")
-    assert mig.net_flow[telegram].sum() > 0  # net outflow from Telegram
-    assert 0 < mig.top_destination_share <= 1
+    row = summary.set_index("measure").loc["hhi_primary"]
+    assert row["after"] != row["before"]
+    mig = res.migration_response("Telegram", 10, 10)
+    # every group that had Telegram as primary before the takedown is a migrant
+    assert mig["n_migrants"] == sum(mig["destinations"].values())
+    assert mig["destinations"]["Telegram"] == 0
+    landed = mig["n_migrants"] - mig["destinations"]["dark"]
+    top = mig["destinations"][mig["top_destination"]]
+    assert mig["top_destination_share"] == pytest.approx(top / landed)
+    assert 0 <= mig["split_share"] <= 1
+    with pytest.raises(ValueError, match="metrics.graph_steps"):
+        res.migration_response("Telegram", 10, 5)
+    with pytest.raises(ValueError, match="source = 'Nope'"):
+        res.migration_response("Nope", 10, 10)
+
+
+def test_coordination_concentrates_migrants_on_one_successor():
+    """After a takedown, coordination (w_follow) raises the top destination's share."""
+    shocks = [{"kind": "takedown", "name": "td", "start": 10, "platform": "Telegram"}]
+    cfg = {**CFG, "groups.n_groups": 600, "metrics.every": 0, "metrics.graph_steps": [9, 30]}
+    top = {
+        w: ms.run(
+            {**cfg, "choice.w_follow": w, "shocks": shocks}, seed=4, steps=30
+        ).migration_response("Telegram", 10, 20)["top_destination_share"]
+        for w in (0.0, 8.0)
+    }
+    assert top[0.0] < 0.45 < top[8.0]
 
 
 def test_metrics_every_k_steps_leaves_gaps():

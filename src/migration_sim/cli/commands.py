@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from migration_sim.cli.args import nonneg_int, pos_int
 from migration_sim.cli.guard import add_debug_option, guarded, run_cli
 from migration_sim.config import (
     DEFAULT_SCENARIO,
@@ -43,25 +44,9 @@ from migration_sim.results.provenance import package_version
 
 __all__ = ["build_parser", "main"]
 
+
 #: Shares below this at every reported time are left out of the printed summary.
 _PRINT_MIN_SHARE = 0.005
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected an integer >= 0")
-    return value
-
-
-def _pos_int(text: str) -> int:
-    value = _nonneg_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected an integer >= 1")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--seed",
-        type=_nonneg_int,
+        type=nonneg_int,
         default=None,
         metavar="N",
         help="master seed (default: the scenario's run.seed); replicates use "
@@ -110,14 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--steps",
-        type=_nonneg_int,
+        type=nonneg_int,
         default=None,
         metavar="N",
         help="number of steps to run (default: the scenario's run.steps)",
     )
     run.add_argument(
         "--replicates",
-        type=_pos_int,
+        type=pos_int,
         default=None,
         metavar="R",
         help="number of replicates (default: the scenario's run.replicates). With R > 1 each "
@@ -157,14 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument(
         "--seed",
-        type=_nonneg_int,
+        type=nonneg_int,
         default=None,
         metavar="N",
         help="seed used for every scenario (default: the first scenario's run.seed)",
     )
     compare.add_argument(
         "--steps",
-        type=_nonneg_int,
+        type=nonneg_int,
         default=None,
         metavar="N",
         help="steps to run in every scenario (default: their run.steps, which must agree)",
@@ -197,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(func=cmd_validate)
 
+    from migration_sim.cli.validation_commands import add_subcommands as add_validation
+
+    add_validation(sub)
     try:
         from migration_sim.cli.sweep_commands import add_subcommands
     except ModuleNotFoundError as exc:

@@ -313,6 +313,41 @@ class ModerationConfig:
         "prob",
         source="DarkGram: little subscriber loss (judgement)",
     )
+    max_backups: int = _param(
+        3,
+        "Backup channels a group holds ready; each re-spawn uses one (0 = unlimited, never "
+        "run out).",
+        "int_nonneg",
+        source="Kaspersky DFI / Check Point: banned channels come back from prepared backups "
+        "(count: judgement)",
+    )
+    backup_refill: float = _param(
+        1.0 / 60.0,
+        "Backup channels a group prepares per step, up to max_backups.",
+        "nonneg",
+        source="judgement (about one new backup channel every two months)",
+    )
+    ban_memory: float = _param(
+        0.98,
+        "Weight on last step's ban pressure; this step's bans are added on top.",
+        "prob",
+        source="judgement (bans weigh for about 50 days)",
+    )
+    w_ban_seen: float = _param(
+        1.0,
+        "Weight of the share of a group's contacts banned on a platform this step, added to "
+        "its ban pressure there (its own ban adds 1).",
+        "nonneg",
+        source="Amarasingam, Maher & Winter 2021: bans seen across a community pushed it off",
+    )
+    w_rejoin: float = _param(
+        1.0,
+        "Re-joining the platform that just banned a group costs w_switch x min(1, w_rejoin x "
+        "its ban pressure there before the ban): free after a first ban, full price once the "
+        "platform keeps banning (0 = always free).",
+        "nonneg",
+        source="Amarasingam, Maher & Winter 2021: repeated bans made return costly (judgement)",
+    )
 
 
 @dataclass(frozen=True)
@@ -349,6 +384,37 @@ class ChoiceConfig:
         1.0,
         "Weight of usability x (1 - sophistication): usability matters less to skilled groups.",
         "nonneg",
+    )
+    w_ban: float = _param(
+        1.0,
+        "Weight of ban pressure (bans of the group and its contacts on the platform) as a "
+        "cost, whatever the crime type (0 = bans do not enter the choice).",
+        "nonneg",
+        source="calibrated (simulated method of moments, grid 0.25/0.5/1 x w_follow 4/6/8/10, "
+        "3 replicates x 2,000 groups; experiments/calibration/coordination_and_bans.toml) on "
+        "ban_strong_sustained (Amarasingam, Maher & Winter 2021), takedown_top_destination "
+        "and telegram_2024_privacy_destinations; see docs/validation.md",
+    )
+    w_follow: float = _param(
+        6.0,
+        "Coordination weight: an unsettled group values a platform by the share of unsettled "
+        "groups that have it as primary (where the movers went; 0 = no coordination).",
+        "nonneg",
+        source="calibrated with w_ban (same SMM grid, experiments/calibration/"
+        "coordination_and_bans.toml) on takedown_top_destination (ElBahrawy et al. 2020: the "
+        "top destination takes ~2/3 of migrants); mechanism: La Cava et al. 2023",
+    )
+    unsettled_steps: int = _param(
+        14,
+        "Steps a group stays unsettled after it was displaced or changed its primary platform.",
+        "int_nonneg",
+        source="ElBahrawy et al. 2020: the top destination's gain saturates within about a week",
+    )
+    p_resettle: float = _param(
+        0.3,
+        "Probability per step that an unsettled group revises (instead of p_revise).",
+        "prob",
+        source="judgement (announcements of a move circulate within days)",
     )
     calibrate_constants: bool = _param(
         True,

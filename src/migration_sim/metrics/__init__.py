@@ -80,7 +80,9 @@ from migration_sim.metrics.coverage import (
     top_platforms,
 )
 from migration_sim.metrics.dynamics import (
+    GroupMigration,
     MigrationResponse,
+    group_migration,
     migration_response,
     net_flows,
     steps_to_fraction,
@@ -110,6 +112,8 @@ __all__ = [
     "fragmentation_summary",
     "hhi",
     "migration_response",
+    "group_migration",
+    "GroupMigration",
     "modularity",
     "monitored_mask",
     "monitoring_coverage",

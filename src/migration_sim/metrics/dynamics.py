@@ -223,3 +223,87 @@ def migration_response(
         steps_to_90=t90,
         net_flow=total - total.T,
     )
+
+
+class GroupMigration(NamedTuple):
+    """Where the groups that left a source platform are, followed group by group."""
+
+    n_migrants: int
+    """Groups active before and after with the source as primary before and not after."""
+    destinations: NDArray[np.int64]
+    """(K+1,) migrants by primary platform after (index K: no primary, dark)."""
+    top_destination: int
+    """Platform holding most migrants as primary (-1 if none landed on a platform)."""
+    top_destination_share: float
+    """Share of the landed migrants (those with a primary after) on the top destination."""
+    split_share: float
+    """Share of the landed migrants present on two or more platforms they were not on before."""
+    dark_share: float
+    """Share of the migrants with no primary platform after (dark)."""
+
+
+def group_migration(
+    before: tuple[ArrayLike, ArrayLike, ArrayLike],
+    after: tuple[ArrayLike, ArrayLike, ArrayLike],
+    source: int,
+) -> GroupMigration:
+    """Destinations of the groups that left ``source``, from two per-group snapshots.
+
+    Parameters
+    ----------
+    before, after : tuple of (member, primary, active)
+        Presence (N, K) bool, primary platform (N,) int (-1: none) and active flags (N,) bool
+        of the same groups at two times.
+    source : int
+        Index of the platform migrants leave.
+
+    Returns
+    -------
+    GroupMigration
+        Migrants: active at both times, primary ``source`` before, another primary (or none)
+        after. A migrant with no primary after is dark whatever it still holds (the model
+        guarantees that an active group without a primary holds no platform). Shares are
+        nan when their denominator is 0.
+
+    Raises
+    ------
+    ValueError
+        For inconsistent shapes or a source outside ``[0, K)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m0 = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0]], bool)
+    >>> m1 = np.array([[0, 1, 0], [0, 1, 1], [0, 0, 1]], bool)
+    >>> r = group_migration((m0, [0, 0, 0], [1, 1, 1]), (m1, [1, 1, 2], [1, 1, 1]), 0)
+    >>> r.top_destination, round(r.top_destination_share, 3), round(r.split_share, 3)
+    (1, 0.667, 0.333)
+    """
+    m0, p0, a0 = (np.asarray(x) for x in before)
+    m1, p1, a1 = (np.asarray(x) for x in after)
+    if m0.ndim != 2 or m1.shape != m0.shape or not (p0.shape == p1.shape == a0.shape == a1.shape
+                                                    == (m0.shape[0],)):  # fmt: skip
+        raise ValueError(
+            f"snapshots must be member (N, K), primary (N,), active (N,) of one shape; got "
+            f"member {m0.shape} / {m1.shape}, primary {p0.shape} / {p1.shape}, active "
+            f"{a0.shape} / {a1.shape}"
+        )
+    k = m0.shape[1]
+    if isinstance(source, bool) or not 0 <= int(source) < k:
+        raise ValueError(f"source must lie in [0, {k}), got {source!r}")
+    mig = a0.astype(bool) & a1.astype(bool) & (p0 == source) & (p1 != source)
+    dest = np.where(p1[mig] >= 0, p1[mig], k)
+    counts = np.bincount(dest, minlength=k + 1).astype(np.int64)
+    n_mig = int(mig.sum())
+    landed = n_mig - int(counts[k])
+    new_platforms = (m1[mig] & ~m0[mig].astype(bool)).sum(axis=1)
+    n_split = int(((new_platforms >= 2) & (dest < k)).sum())
+    top = int(np.argmax(counts[:k])) if landed else -1
+    return GroupMigration(
+        n_migrants=n_mig,
+        destinations=counts,
+        top_destination=top,
+        top_destination_share=float(counts[top] / landed) if landed else math.nan,
+        split_share=n_split / landed if landed else math.nan,
+        dark_share=float(counts[k] / n_mig) if n_mig else math.nan,
+    )

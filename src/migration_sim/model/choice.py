@@ -10,14 +10,18 @@ Utility (``docs/model.md`` section 7.6), added term by term in this order::
 
     V0_ik = w_reach reach_k need_i + w_network L_ik + w_popularity G_k
             - w_risk R_ik ra_i sev_i + w_usability usability_k (1 - soph_i) + alpha_k
-    V_ik  = V0_ik - w_switch (1 - m_ik)
+            - w_ban P_ik + w_follow u_i F_k
+    V_ik  = V0_ik - w_switch c_ik
 
-``L_ik`` is the share of i's active contacts present on k; a platform the group was banned from
-this step counts as used (``m_ik = 1``) for the switching cost.
+``L_ik`` is the share of i's active contacts present on k; ``P_ik`` the group's ban pressure on
+k; ``u_i`` is 1 for an unsettled group (0 otherwise) and ``F_k`` the share of unsettled groups
+with k as primary. The switching cost factor ``c_ik`` is 0 on a platform the group is present
+on, ``rejoin_i`` on the platform it was banned from this step and 1 otherwise.
 
 Revision, with uniforms ``u0, u1, u2``:
 
 1. primary ``k*`` by inverse CDF over ``softmax(beta V)`` on available platforms (none: dark);
+   an unsettled group (still looking for a venue) uses ``V0``: no switching cost;
 2. present on ``k*``; other available platforms kept;
 3. above ``max_platforms``: the secondary with the lowest ``V0`` is dropped (first on ties);
 4. drop logit over {drop secondary s: ``-beta (V0_s - A)``, none: 0}, ``A = V0_k* - margin``;
@@ -40,14 +44,17 @@ _BLOCK = 256
 _ACTIVE_BIT = 1 << 62
 
 # positions in the weights array (see weights_array)
-_REACH, _NETWORK, _POPULARITY, _RISK, _SWITCH, _USABILITY, _BETA, _MARGIN = range(8)
+_REACH, _NETWORK, _POPULARITY, _RISK, _SWITCH, _USABILITY, _BETA, _MARGIN, _BAN, _FOLLOW = range(10)
 
 
 def weights_array(w: UtilityWeights) -> np.ndarray:
     """Pack the utility weights for the compiled kernels (order fixed by this module)."""
     return np.array(
-        [w.reach, w.network, w.popularity, w.risk, w.switch, w.usability, w.beta, w.margin]
-    )
+        [
+            w.reach, w.network, w.popularity, w.risk, w.switch, w.usability, w.beta, w.margin,
+            w.ban, w.follow,
+        ]
+    )  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -90,7 +97,8 @@ def _pick(logits, allowed, u, weights):
 def _utility_row(i, state, v, v0, counts):
     """Fill ``v`` and ``v0`` (length K) with group i's utilities (``state``: see module)."""
     (indptr, indices, member, active, banned_from, risk, need, risk_aversion, severity,
-     sophistication, reach, usability, popularity, constants, w, codes) = state  # fmt: skip
+     sophistication, reach, usability, popularity, constants, w, codes, ban_pressure, rejoin,
+     unsettled, follow) = state  # fmt: skip
     k_count = member.shape[1]
     counts[:] = 0
     n_active = 0
@@ -110,21 +118,30 @@ def _utility_row(i, state, v, v0, counts):
         x = x - w[_RISK] * (risk[i, k] * ra_sev)
         x = x + w[_USABILITY] * ((1.0 - sophistication[i]) * usability[k])
         x = x + constants[k]
+        x = x - w[_BAN] * ban_pressure[i, k]
+        if unsettled[i]:
+            x = x + w[_FOLLOW] * follow[k]
         v0[k] = x
-        used = member[i, k] or banned_from[i] == k
-        v[k] = x - w[_SWITCH] * (0.0 if used else 1.0)
+        if member[i, k]:
+            cost = 0.0
+        elif banned_from[i] == k:
+            cost = rejoin[i]
+        else:
+            cost = 1.0
+        v[k] = x - w[_SWITCH] * cost
 
 
 @numba.njit(cache=True)
-def _choose_row(before, v, v0, available, max_platforms, beta, margin, u, out, scratch):
+def _choose_row(before, v, v0, available, max_platforms, beta, margin, u, out, scratch, free):
     """Steps 1-5 of the revision for one group; writes the presence row, returns the primary.
 
-    ``u`` holds the group's three uniforms; ``scratch`` the buffers from :func:`_scratch`.
+    ``u`` holds the group's three uniforms; ``scratch`` the buffers from :func:`_scratch`;
+    ``free``: the primary is chosen without switching cost (an unsettled group).
     """
     logits, allowed, weights = scratch
     k_count = v.size
     for k in range(k_count):
-        logits[k] = beta * v[k]
+        logits[k] = beta * (v0[k] if free else v[k])
         allowed[k] = available[k]
     primary = _pick(logits[:k_count], allowed[:k_count], u[0], weights[:k_count])
     out[:] = False
@@ -194,8 +211,9 @@ def choose_rows(member, v, v0, available, max_platforms, beta, margin, u):
     scratch = _scratch(k_count)
     for r in range(n):
         primary[r] = _choose_row(
-            member[r], v[r], v0[r], available, max_platforms, beta, margin, u[r], out[r], scratch
-        )
+            member[r], v[r], v0[r], available, max_platforms, beta, margin, u[r], out[r], scratch,
+            False,
+        )  # fmt: skip
     return primary, out
 
 
@@ -207,7 +225,7 @@ def revise_rows(rows, state, available, max_platforms, u):
     Rows are processed in blocks of ``_BLOCK`` on numba's threads; each row depends only on
     the state and its own uniforms, so the result is the same for any number of threads.
     """
-    member, w = state[2], state[14]
+    member, w, unsettled = state[2], state[14], state[18]
     k_count = member.shape[1]
     primary = np.empty(rows.size, np.int64)
     out = np.zeros((rows.size, k_count), np.bool_)
@@ -222,7 +240,7 @@ def revise_rows(rows, state, available, max_platforms, u):
             _utility_row(i, state, v, v0, counts)
             primary[r] = _choose_row(
                 member[i], v, v0, available, max_platforms, w[_BETA], w[_MARGIN], u[r], out[r],
-                scratch,
+                scratch, unsettled[i],
             )  # fmt: skip
     return primary, out
 
@@ -249,18 +267,31 @@ def choice_state(
     popularity: np.ndarray,
     constants: np.ndarray,
     weights: UtilityWeights,
+    *,
+    ban_pressure: np.ndarray | None = None,
+    rejoin: np.ndarray | None = None,
+    unsettled: np.ndarray | None = None,
+    follow: np.ndarray | None = None,
 ) -> tuple:
     """Bundle the read-only inputs of the utility for the compiled kernels.
 
     Per group: CSR adjacency (``indptr``, ``indices``), presence (N, K), active, the platform a
     group was just banned from (-1: none), perceived risk (N, K), reach need, risk aversion,
     severity and sophistication. Per platform: reach, usability, popularity (share of active
-    groups with it as primary) and the constants alpha. Then the weights.
+    groups with it as primary) and the constants alpha. Then the weights. Optional: ban
+    pressure (N, K), the switching-cost factor of re-joining the banning platform (N),
+    unsettled flags (N) and the share of unsettled groups on each platform (K); each defaults
+    to zeros (no ban pressure, free re-joining, nobody unsettled).
     """
+    n, k_count = member.shape
     return (
         indptr, indices, member, active, banned_from, risk, reach_need, risk_aversion, severity,
         sophistication, reach, usability, popularity, constants, weights_array(weights),
         presence_codes(member, active),
+        np.zeros((n, k_count)) if ban_pressure is None else ban_pressure,
+        np.zeros(n) if rejoin is None else rejoin,
+        np.zeros(n, np.bool_) if unsettled is None else unsettled,
+        np.zeros(k_count) if follow is None else follow,
     )  # fmt: skip
 
 

@@ -364,16 +364,19 @@ class CriminalGroup(mesa.Agent):
         """Reference rule: utility of each platform, with and without the switching cost.
 
         ``V0_k = w_reach reach_k need + w_network L_k + w_popularity G_k
-        - w_risk R_k ra sev + w_usability usability_k (1 - soph) + alpha_k``;
-        ``V_k = V0_k - w_switch``
-        for a platform the group is not on (a platform it was just banned from counts as
-        on). ``L_k`` is the share of the group's active
-        contacts present on k; ``G_k`` the share of active groups present on k.
+        - w_risk R_k ra sev + w_usability usability_k (1 - soph) + alpha_k - w_ban P_k
+        + w_follow F_k`` (the last term only while the group is unsettled);
+        ``V_k = V0_k - w_switch c_k`` with ``c_k`` 0 on a platform the group is on, the model's
+        ``rejoin_cost`` on the platform that just banned it, and 1 otherwise. ``L_k`` is the
+        share of the group's active contacts present on k; ``G_k`` the share of active groups
+        present on k; ``P_k`` its ban pressure on k; ``F_k`` the share of unsettled groups with
+        k as primary.
         """
         m = self.model
         w = m.weights
         i = self.group_id
         active_contacts = [j for j in self.contacts() if self._pop.active[j]]
+        unsettled = bool(m.unsettled_now[i])
         v_list: list[float] = []
         v0_list: list[float] = []
         for k in range(m.n_platforms):
@@ -388,8 +391,16 @@ class CriminalGroup(mesa.Agent):
             v0 = v0 - w.risk * (float(self._pop.risk[i, k]) * (self.risk_aversion * self.severity))
             v0 = v0 + w.usability * ((1.0 - self.sophistication) * float(m.platform.usability[k]))
             v0 = v0 + float(m.constants[k])
-            on = bool(self._pop.member[i, k]) or int(m.banned_from[i]) == k
-            v_list.append(v0 - w.switch * (0.0 if on else 1.0))
+            v0 = v0 - w.ban * float(m.ban_pressure[i, k])
+            if unsettled:
+                v0 = v0 + w.follow * float(m.follow[k])
+            if bool(self._pop.member[i, k]):
+                cost = 0.0
+            elif int(m.banned_from[i]) == k:
+                cost = float(m.rejoin_cost[i])
+            else:
+                cost = 1.0
+            v_list.append(v0 - w.switch * cost)
             v0_list.append(v0)
         return v_list, v0_list
 
@@ -411,7 +422,8 @@ class CriminalGroup(mesa.Agent):
         v, v0 = self.utilities()
         before = [bool(x) for x in self._pop.member[self.group_id]]
 
-        primary = _pick([w.beta * x for x in v], avail, u[0])
+        unsettled = bool(m.unsettled_now[self.group_id])  # chooses its primary cost-free
+        primary = _pick([w.beta * x for x in (v0 if unsettled else v)], avail, u[0])
         if primary < 0:
             return -1, [False] * k_count
         member = [before[k] and avail[k] for k in range(k_count)]

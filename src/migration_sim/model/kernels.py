@@ -43,6 +43,8 @@ class UtilityWeights:
     usability: float
     beta: float
     margin: float
+    ban: float = 0.0
+    follow: float = 0.0
 
 
 def exposure(disclosure: np.ndarray, identifiability: np.ndarray, iota: float) -> np.ndarray:

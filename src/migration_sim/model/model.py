@@ -167,12 +167,23 @@ class MigrationModel(mesa.Model):
             usability=cfg.choice.w_usability,
             beta=cfg.choice.beta,
             margin=cfg.choice.multihoming_margin,
+            ban=cfg.choice.w_ban,
+            follow=cfg.choice.w_follow,
         )
         g = cfg.groups
         self.size01 = kernels.size_score(self.population.size, g.size_min, g.size_max)
         self.displaced = np.zeros(self.population.n, dtype=bool)
-        # platform a group was just banned from (-1: none): re-joining it has no switching cost
+        # platform a group was just banned from (-1: none) and the share of the switching cost
+        # it pays to re-join it (0 after a first ban, 1 once the platform keeps banning)
         self.banned_from = np.full(self.population.n, -1, dtype=np.int64)
+        self.rejoin_cost = np.zeros(self.population.n)
+        # ban pressure P (N, K), backup channels in stock, and steps left unsettled
+        self.ban_pressure = np.zeros((self.population.n, self.n_platforms))
+        self.backups = np.full(self.population.n, float(cfg.moderation.max_backups))
+        self.unsettled = np.zeros(self.population.n)
+        self.unsettled_now = np.zeros(self.population.n, dtype=bool)
+        self.follow = np.zeros(self.n_platforms)
+        self._pending_bans: list[tuple[np.ndarray, np.ndarray]] = []
         self.news_retention = np.full(self.n_platforms, cfg.risk.news_retention)
         self.news_spread = np.full(self.n_platforms, cfg.risk.news_spread)
         self.in_news = np.zeros(self.n_platforms, dtype=bool)  # platforms with any salience
@@ -284,6 +295,10 @@ class MigrationModel(mesa.Model):
             self.popularity,
             self.constants,
             self.weights,
+            ban_pressure=self.ban_pressure,
+            rejoin=self.rejoin_cost,
+            unsettled=self.unsettled_now,
+            follow=self.follow,
         )
 
     def _calibrate_constants(self) -> np.ndarray:
@@ -414,22 +429,74 @@ class MigrationModel(mesa.Model):
 
         ``speedup`` scales the ban hazard (the warm-up compresses time).
         """
-        pop, cfg = self.population, self.params.moderation
+        cfg = self.params.moderation
+        if cfg.max_backups:
+            refilled = self.backups + cfg.backup_refill * speedup
+            np.minimum(refilled, cfg.max_backups, out=self.backups)
         hit, plat = self._draw_events(
             self.platform.moderation * self.platform.moderation_multiplier,
             np.full(len(self.crime_type_names), cfg.intensity * speedup),
             u[:, 0],
         )
-        if hit.size == 0:
-            return
-        respawn = u[hit, 1] < cfg.p_backup
-        back, lost = hit[respawn], hit[~respawn]
+        lost_plat = self.ban_groups(hit, plat, u[hit, 1], cfg.p_backup, t)
         if t is not None:
-            self.recorder.log_events(t, "respawn", back, plat[respawn], pop.crime_type)
-            self.recorder.log_events(t, "ban", lost, plat[~respawn], pop.crime_type)
-            self._bans = plat[~respawn]
-        self._resize(back, pop.size[back] * cfg.backup_retention)
-        self.drop_presence(lost, plat[~respawn], banned=True)
+            self._bans = lost_plat
+        self._feel_bans(cfg.ban_memory**speedup)
+
+    def ban_groups(
+        self,
+        groups: np.ndarray,
+        platforms: np.ndarray,
+        u: np.ndarray,
+        p_backup: float,
+        t: int | None,
+    ) -> np.ndarray:
+        """Ban each group's channel on the paired platform; return the platforms of lost ones.
+
+        A banned group re-spawns from a backup channel (keeping ``backup_retention`` of its
+        audience) if ``u < p_backup`` and it has a backup in stock (always, with
+        ``moderation.max_backups = 0``), using one; otherwise it loses its presence there. Every
+        ban, re-spawned or not, is felt as ban pressure at the next :meth:`_feel_bans`. Events
+        are logged unless ``t`` is None.
+        """
+        cfg = self.params.moderation
+        if groups.size == 0:
+            return np.empty(0, np.int64)
+        has_backup = self.backups[groups] >= 1.0 if cfg.max_backups else True
+        respawn = (u < p_backup) & has_backup
+        back, lost = groups[respawn], groups[~respawn]
+        if cfg.max_backups:
+            self.backups[back] -= 1.0
+        if t is not None:
+            ct = self.population.crime_type
+            self.recorder.log_events(t, "respawn", back, platforms[respawn], ct)
+            self.recorder.log_events(t, "ban", lost, platforms[~respawn], ct)
+        self._resize(back, self.population.size[back] * cfg.backup_retention)
+        lost_plat = platforms[~respawn]
+        self.rejoin_cost[lost] = np.minimum(1.0, cfg.w_rejoin * self.ban_pressure[lost, lost_plat])
+        self.drop_presence(lost, lost_plat, banned=True)
+        self._pending_bans.append((groups, platforms))
+        return lost_plat
+
+    def _feel_bans(self, decay: float) -> None:
+        """Update ban pressure: ``P' = decay P + B + w_ban_seen O^ban``.
+
+        ``B_ik`` is 1 if group i was banned on k since the last update (re-spawned or not) and
+        ``O^ban_ik`` the share of its contacts banned on k (as for observed enforcement).
+        """
+        self.ban_pressure *= decay
+        if not self._pending_bans:
+            return
+        hit = np.concatenate([b[0] for b in self._pending_bans])
+        plat = np.concatenate([b[1] for b in self._pending_bans])
+        self._pending_bans.clear()
+        np.add.at(self.ban_pressure, (hit, plat), 1.0)
+        w_seen = self.params.moderation.w_ban_seen
+        if w_seen and hit.size:
+            g, k, share = kernels.observed_enforcement(
+                self.network.adjacency, self.network.degree, hit, plat, self.n_platforms
+            )
+            self.ban_pressure[g, k] += w_seen * share
 
     def _perceive(self, t: int) -> None:
         pop, r = self.population, self.params.risk
@@ -501,8 +568,19 @@ class MigrationModel(mesa.Model):
         """Revising groups (and every displaced group) choose where to operate."""
         pop, c = self.population, self.params.choice
         p_revise = min(1.0, c.p_revise * speedup)
-        rows = np.flatnonzero(pop.active & ((u_revise < p_revise) | self.displaced))
+        p_resettle = min(1.0, c.p_resettle * speedup)
+        self.unsettled_now = self.unsettled > 0.0
+        self.follow = self._follow_shares()
+        rows = np.flatnonzero(
+            pop.active
+            & (
+                (u_revise < p_revise)
+                | self.displaced
+                | (self.unsettled_now & (u_revise < p_resettle))
+            )
+        )
         self.displaced[:] = False
+        np.maximum(self.unsettled - speedup, 0.0, out=self.unsettled)
         if rows.size == 0:
             self.banned_from[:] = -1
             return
@@ -523,6 +601,15 @@ class MigrationModel(mesa.Model):
         pop.primary[rows] = new_primary
         pop.member[rows] = new_member
         self.banned_from[:] = -1
+
+    def _follow_shares(self) -> np.ndarray:
+        """``F_k``: share of the active unsettled groups with a primary that have k as primary."""
+        pop = self.population
+        sel = self.unsettled_now & pop.active & (pop.primary >= 0)
+        n = int(sel.sum())
+        if n == 0:
+            return np.zeros(self.n_platforms)
+        return np.bincount(pop.primary[sel], minlength=self.n_platforms) / n
 
     def _update_ties(self, t: int) -> None:
         if self.ties.enabled:
@@ -648,6 +735,7 @@ class MigrationModel(mesa.Model):
         lost_primary = groups[is_primary]
         pop.primary[lost_primary] = -1
         self.displaced[lost_primary] = True
+        self.unsettled[lost_primary] = float(self.params.choice.unsettled_steps)
         if banned:
             self.banned_from[lost_primary] = platforms[is_primary]
 

@@ -27,6 +27,7 @@ class ShockTarget(Protocol):
     streams: dict[str, np.random.Generator]
     recorder: Any
     displaced: np.ndarray
+    unsettled: np.ndarray
     in_news: np.ndarray
     news_retention: np.ndarray
     news_spread: np.ndarray
@@ -40,6 +41,15 @@ class ShockTarget(Protocol):
 
     def primary_share(self) -> np.ndarray:  # noqa: D102
         ...
+
+    def ban_groups(  # noqa: D102
+        self,
+        groups: np.ndarray,
+        platforms: np.ndarray,
+        u: np.ndarray,
+        p_backup: float,
+        t: int | None,
+    ) -> np.ndarray: ...
 
 
 class DisclosureChange(specs.DisclosureChange):
@@ -87,8 +97,11 @@ class Takedown(specs.Takedown):
         model.platform.available[k] = False
         on_k = np.flatnonzero(pop.member[:, k])
         model.drop_presence(on_k, np.full(on_k.size, k))
-        goes_dark = model.displaced & (u < self.p_dark)
+        # only a group left with no presence at all can go dark; one that still holds a
+        # secondary platform must choose a new primary like the others
+        goes_dark = model.displaced & (u < self.p_dark) & ~pop.member.any(axis=1)
         model.displaced[goes_dark] = False
+        model.unsettled[goes_dark] = 0.0
 
 
 class Crackdown(specs.Crackdown):
@@ -115,13 +128,9 @@ class BanWave(specs.BanWave):
             return
         pop = model.population
         u = model.streams["shocks"].random((pop.n, 2))
-        banned = pop.member[:, k] & (u[:, 0] < self.share)
+        banned = np.flatnonzero(pop.member[:, k] & (u[:, 0] < self.share))
         p_backup = model.params.moderation.p_backup if self.p_backup is None else self.p_backup
-        lost = np.flatnonzero(banned & (u[:, 1] >= p_backup))
-        back = np.flatnonzero(banned & (u[:, 1] < p_backup))
-        model.recorder.log_events(t, "respawn", back, np.full(back.size, k), pop.crime_type)
-        model.recorder.log_events(t, "ban", lost, np.full(lost.size, k), pop.crime_type)
-        model.drop_presence(lost, np.full(lost.size, k), banned=True)
+        model.ban_groups(banned, np.full(banned.size, k), u[banned, 1], p_backup, t)
 
 
 class PolicyContagion(specs.PolicyContagion):

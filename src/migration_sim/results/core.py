@@ -256,20 +256,62 @@ class Results:
             incomplete="clip",
         )
 
-    def migration_response(self, shock_step: int, horizon: int) -> Any:
-        """Where and how fast groups moved in the ``horizon`` steps after a shock.
+    def migration_response(self, source: str, shock_step: int, horizon: int) -> dict[str, Any]:
+        """Where the groups that left ``source`` went in the ``horizon`` steps after a shock.
 
-        See :func:`migration_sim.metrics.migration_response` (top destination share, split,
-        steps to 50% and 90% of the top destination's gain, net flow matrix).
+        Followed group by group between the state before the shock (step ``shock_step - 1``)
+        and step ``shock_step + horizon``, so background moves between other platforms are
+        not mixed in (:func:`migration_sim.metrics.group_migration`); both steps must be in
+        ``metrics.graph_steps``, which keeps the per-group state. The timing comes from the
+        primary flows out of ``source`` (:func:`migration_sim.metrics.migration_response`).
+
+        Returns
+        -------
+        dict
+            ``n_migrants``; ``destinations`` (platform name or ``"dark"`` -> migrants);
+            ``top_destination`` (name, None if none landed); ``top_destination_share`` and
+            ``split_share`` (share of the landed migrants on the top destination, and present
+            on two or more new platforms); ``dark_share``; ``steps_to_50`` / ``steps_to_90``
+            (steps until the top destination of the flows out of ``source`` reaches 50% / 90%
+            of its gain).
+
+        Raises
+        ------
+        ValueError
+            For an unknown platform, or steps not kept in ``metrics.graph_steps``.
         """
-        from migration_sim.metrics import migration_response
+        from migration_sim.metrics import group_migration, migration_response
 
+        if source not in self.platforms:
+            raise ValueError(
+                f"source = {source!r} is not allowed: expected one of {', '.join(self.platforms)}"
+            )
+        k = self.platforms.index(source)
+        missing = [t for t in (shock_step - 1, shock_step + horizon) if t not in self.graphs]
+        if missing:
+            raise ValueError(
+                f"per-group state at steps {missing} was not kept: add them to "
+                f"metrics.graph_steps (kept: {sorted(self.graphs)})"
+            )
+        before, after = self.graphs[shock_step - 1], self.graphs[shock_step + horizon]
+        g = group_migration(before[:3], after[:3], k)
         a = self.arrays
         counts = np.column_stack([a["primary"], a["n_dark"]])
         shares = counts / np.maximum(a["n_active"], 1)[:, None]
         # metrics counts steps from 0 (flows[j] = moves from state j to j + 1); the model's
         # step t moves state t - 1 to t, so its step t is index t - 1 there
-        return migration_response(a["flows"][1:], shares, shock_step - 1, horizon)
+        timing = migration_response(a["flows"][1:], shares, shock_step - 1, horizon, source=k)
+        names = [*self.platforms, "dark"]
+        return {
+            "n_migrants": g.n_migrants,
+            "destinations": {n: int(c) for n, c in zip(names, g.destinations, strict=True)},
+            "top_destination": None if g.top_destination < 0 else names[g.top_destination],
+            "top_destination_share": g.top_destination_share,
+            "split_share": g.split_share,
+            "dark_share": g.dark_share,
+            "steps_to_50": timing.steps_to_50,
+            "steps_to_90": timing.steps_to_90,
+        }
 
     def communication_graph(self, step: int) -> Any:
         """The communication graph kept at ``step`` (see ``metrics.graph_steps``) as networkx.
