@@ -1,13 +1,17 @@
 """The ``migration-sim`` command: run, compare and validate scenarios.
 
-Subcommands ``run``, ``compare`` and ``validate`` live here; ``sweep`` and ``analyze`` come from
-:mod:`migration_sim.cli.sweep_commands`. Exit codes: 0 success, 1 an output or runtime problem (for
-example the output folder exists), 2 an invalid scenario or argument, 130 interrupted.
+Subcommands ``run``, ``compare``, ``validate`` and ``dashboard`` live here; ``sweep`` and
+``analyze`` come from :mod:`migration_sim.cli.sweep_commands`. Exit codes: 0 success, 1 an
+output or runtime problem (for example the output folder exists), 2 an invalid scenario or
+argument, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -190,6 +194,33 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios", nargs="+", metavar="SCENARIO", help=f"one or more of: {scenario_help}"
     )
     validate.set_defaults(func=cmd_validate)
+
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="open the interactive dashboard in the browser",
+        description="Serve the SolaraViz dashboard (needs the 'dashboard' extra: pip install "
+        "-e '.[dashboard]') and print its address. Choose a scenario, move the sliders, press "
+        "Reset, then Step or play. Stop it with Ctrl-C.",
+    )
+    dashboard.add_argument(
+        "scenario",
+        nargs="?",
+        default=DEFAULT_SCENARIO,
+        help=f"{scenario_help}; default %(default)s",
+    )
+    dashboard.add_argument(
+        "--groups", type=_pos_int, default=1000, help="groups to start with (default %(default)s)"
+    )
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    dashboard.add_argument(
+        "--port",
+        type=_nonneg_int,
+        default=8765,
+        help="port (default %(default)s; 0: any free port)",
+    )
+    dashboard.set_defaults(func=cmd_dashboard)
 
     try:
         from migration_sim.cli.sweep_commands import add_subcommands
@@ -398,6 +429,39 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"types, {len(cfg.shocks)} shocks, {cfg.run.steps} {cfg.run.step_unit}s"
         )
     return code
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard (``solara run migration_sim.dashboard``) until interrupted."""
+    try:
+        resolve_scenario(args.scenario)
+    except ConfigError as exc:
+        return _fail("dashboard", exc, 2)
+    if importlib.util.find_spec("solara") is None:
+        return _fail("dashboard", "solara is not installed: pip install -e '.[dashboard]'", 1)
+    env = {
+        **os.environ,
+        "MIGRATION_SIM_DASHBOARD_SCENARIO": str(args.scenario),
+        "MIGRATION_SIM_DASHBOARD_GROUPS": str(args.groups),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "migration_sim.cli.dashboard",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+    ]
+    try:
+        return subprocess.run(command, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 0  # Ctrl-C is how the dashboard is stopped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
