@@ -93,6 +93,14 @@ def test_network_picture_colours_the_sampled_groups_by_primary_platform():
     assert colours - {(0.6, 0.6, 0.6, 1.0)} == {tuple(palette[p]) for p in platforms}
 
 
+def test_dashboard_command_refuses_an_unknown_scenario(capsys):
+    from migration_sim.cli import main
+
+    assert main(["dashboard", "no_such_scenario", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "migration-sim dashboard: error: scenario = 'no_such_scenario' is not allowed" in err
+
+
 # ----------------------------------------------------------------------------- browser
 
 
