@@ -168,8 +168,12 @@ def dashboard_url(chromium, tmp_path):
         _wait_for_server(url, proc, timeout=120)
         yield url, time.perf_counter() - started
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        proc.terminate()  # the command became the server (exec), so this stops the server
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         log.close()
         print((tmp_path / "server.log").read_text()[-3000:])
 

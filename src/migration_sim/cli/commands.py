@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -432,7 +431,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve the dashboard (``solara run migration_sim.dashboard``) until interrupted."""
+    """Serve the dashboard: this process becomes ``solara run migration_sim.cli.dashboard``."""
     try:
         resolve_scenario(args.scenario)
     except ConfigError as exc:
@@ -458,10 +457,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "--no-open",
         "--no-check-version",
     ]
-    try:
-        return subprocess.run(command, env=env, check=False).returncode
-    except KeyboardInterrupt:
-        return 0  # Ctrl-C is how the dashboard is stopped
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # become the server (no child process left behind): Ctrl-C and signals reach it directly
+    os.execve(sys.executable, command, env)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
