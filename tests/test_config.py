@@ -104,3 +104,27 @@ def test_parameter_reference_is_up_to_date():
     )
     for key in flat:
         assert f"`{key}`" in doc, key
+
+
+def test_variant_override_changes_only_that_attribute():
+    base = default_config()
+    tg = base.platform_names.index("Telegram")
+    cfg = base.with_overrides({"platforms.Telegram.variants.post_sep_2024.disclosure": 0.8})
+    before, after = base.platforms[tg].variants, cfg.platforms[tg].variants
+    assert after["post_sep_2024"]["disclosure"] == 0.8
+    assert {k: v for k, v in after["post_sep_2024"].items() if k != "disclosure"} == {
+        k: v for k, v in before["post_sep_2024"].items() if k != "disclosure"
+    }
+    with pytest.raises(ConfigError, match=r"variants\.post_sep_2024\.disclosure"):
+        base.with_overrides({"platforms.Telegram.variants.post_sep_2024.disclosure": 1.5})
+
+
+def test_get_reads_shock_parameters_by_name():
+    cfg = default_config().with_overrides(
+        {"shocks": [{"kind": "salience", "name": "news", "start": 3, "platforms": ["Signal"]}]}
+    )
+    assert cfg.get("shocks.news.magnitude") == 0.5  # the kind's default, filled in
+    assert cfg.get("shocks.news.platforms") == ["Signal"]
+    assert [s["name"] for s in cfg.get("shocks")] == ["news"]
+    with pytest.raises(ConfigError, match="unknown config key 'shocks.news.bogus'"):
+        cfg.get("shocks.news.bogus")

@@ -143,11 +143,14 @@ def test_agents_are_views_on_the_arrays():
     assert len(csam) == int((m.population.crime_type == m.crime_type_names.index("csam")).sum())
 
 
-def test_large_models_create_agents_lazily():
+def test_large_models_create_agents_on_first_access():
     m = MigrationModel({"groups.n_groups": 25_000, "run.warmup_steps": 0}, rng=1)
-    assert len(m.agents) == 0
+    assert len(m._agents) == 0  # not created with the model above EAGER_AGENT_LIMIT
     assert m.group(24_999).group_id == 24_999
-    assert len(m.agents) == 1
+    assert len(m._agents) == 1
+    assert len(m.agents) == 25_000  # what a Mesa user sees: every group
+    assert sorted(a.group_id for a in m.agents) == list(range(25_000))
+    assert len(m.agents_by_type[ms.CriminalGroup]) == 25_000
 
 
 def test_datacollector_and_time_unit():

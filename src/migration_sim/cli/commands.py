@@ -1,15 +1,18 @@
 """The ``migration-sim`` command: run, compare and validate scenarios.
 
-Subcommands ``run``, ``compare`` and ``validate`` live here; ``sweep`` and ``analyze`` come from
-:mod:`migration_sim.cli.sweep_commands`. Exit codes: 0 success, 1 an output or runtime problem (for
-example the output folder exists, permission denied, disk full), 2 an invalid scenario, input
-file or argument, 130 interrupted, 143 terminated. Every error is one line on stderr (see
-:mod:`migration_sim.cli.guard`); ``--debug`` adds the traceback.
+Subcommands ``run``, ``compare``, ``validate`` and ``dashboard`` live here; ``sweep`` and
+``analyze`` come from :mod:`migration_sim.cli.sweep_commands`, ``validate-model`` and
+``calibrate`` from :mod:`migration_sim.cli.validation_commands`. Exit codes: 0 success, 1 an
+output or runtime problem (for example the output folder exists, permission denied, disk full),
+2 an invalid scenario, input file or argument, 130 interrupted, 143 terminated. Every error is one
+line on stderr (see :mod:`migration_sim.cli.guard`); ``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -26,6 +29,7 @@ from migration_sim.config import (
     builtin_scenario_names,
     resolve_scenario,
 )
+from migration_sim.config.errors import EnvironmentFailure
 from migration_sim.model.inputs import check_run_inputs
 from migration_sim.model.runner import run_scenario
 from migration_sim.model.shocks import build_shocks
@@ -181,6 +185,33 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios", nargs="+", metavar="SCENARIO", help=f"one or more of: {scenario_help}"
     )
     validate.set_defaults(func=cmd_validate)
+
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="open the interactive dashboard in the browser",
+        description="Serve the SolaraViz dashboard (needs the 'dashboard' extra: pip install "
+        "-e '.[dashboard]') and print its address. Choose a scenario, move the sliders, press "
+        "Reset, then Step or play. Stop it with Ctrl-C.",
+    )
+    dashboard.add_argument(
+        "scenario",
+        nargs="?",
+        default=DEFAULT_SCENARIO,
+        help=f"{scenario_help}; default %(default)s",
+    )
+    dashboard.add_argument(
+        "--groups", type=pos_int, default=1000, help="groups to start with (default %(default)s)"
+    )
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    dashboard.add_argument(
+        "--port",
+        type=nonneg_int,
+        default=8765,
+        help="port (default %(default)s; 0: any free port)",
+    )
+    dashboard.set_defaults(func=cmd_dashboard)
 
     from migration_sim.cli.validation_commands import add_subcommands as add_validation
 
@@ -379,6 +410,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         code = max(code, guarded("validate", check, debug=args.debug))
     return code
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard: this process becomes ``solara run migration_sim.cli.dashboard``."""
+    resolve_scenario(args.scenario)  # an unknown scenario fails here, with exit code 2
+    if importlib.util.find_spec("solara") is None:
+        raise EnvironmentFailure("solara is not installed: pip install -e '.[dashboard]'")
+    env = {
+        **os.environ,
+        "MIGRATION_SIM_DASHBOARD_SCENARIO": str(args.scenario),
+        "MIGRATION_SIM_DASHBOARD_GROUPS": str(args.groups),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "migration_sim.cli.dashboard",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+    ]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # become the server (no child process left behind): Ctrl-C and signals reach it directly
+    os.execve(sys.executable, command, env)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

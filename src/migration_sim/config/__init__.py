@@ -6,6 +6,7 @@ Modules
 ``shocks``     each shock kind's parameters, defaults and validation (what a shock *is*)
 ``catalogue``  platform and crime-type catalogue files and the shipped defaults
 ``overrides``  dotted-key and nested overrides
+``keywords``   the model's keyword parameters (Mesa style) and the keys they set
 ``config``     :class:`Config`, its cross-field validation and :func:`default_config`
 ``scenario``   scenario TOML files: load, save, built-in scenarios
 ``files``      atomic file writes
@@ -20,6 +21,7 @@ Examples
 
 from migration_sim.config.catalogue import load_catalogue
 from migration_sim.config.config import Config, default_config
+from migration_sim.config.keywords import MODEL_KEYWORDS, keyword_key, keyword_overrides
 from migration_sim.config.overrides import flatten
 from migration_sim.config.scenario import (
     DEFAULT_SCENARIO,
@@ -48,6 +50,7 @@ from migration_sim.config.schema import (
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "MODEL_KEYWORDS",
     "SECTIONS",
     "ChoiceConfig",
     "Config",
@@ -67,6 +70,8 @@ __all__ = [
     "builtin_scenario_names",
     "default_config",
     "flatten",
+    "keyword_key",
+    "keyword_overrides",
     "load_catalogue",
     "load_scenario",
     "resolve_scenario",

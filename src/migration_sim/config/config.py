@@ -85,8 +85,14 @@ class Config:
         return [c.name for c in self.crime_types]
 
     def get(self, key: str) -> Any:
-        """Return the value at a dotted key, e.g. ``"choice.beta"`` or ``"platforms.Tox.reach"``."""
-        flat = flatten(self.to_dict())
+        """Return the value at a dotted key, e.g. ``"choice.beta"`` or ``"platforms.Tox.reach"``.
+
+        Shock parameters are addressed by shock name, as in overrides:
+        ``"shocks.arrest_news.magnitude"``; ``"shocks"`` is the whole schedule (a list).
+        """
+        if key == "shocks":
+            return [dict(s) for s in self.shocks]
+        flat = flatten({**self.to_dict(), "shocks": {s["name"]: s for s in self.shocks}})
         if key not in flat:
             raise ConfigError(f"unknown config key {key!r}")
         return flat[key]

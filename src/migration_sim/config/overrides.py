@@ -120,7 +120,11 @@ def _apply_table(
         row = rows[name]
         for key, value in attrs.items():
             if key == "variants" and table == "platforms":
-                row["variants"] = _check_variants(f"{table}.{name}.variants", value)
+                # per attribute, like every other override: other variants and attributes stay
+                merged = {v: dict(attrs) for v, attrs in (row.get("variants") or {}).items()}
+                for vname, vattrs in _check_variants(f"{table}.{name}.variants", value).items():
+                    merged.setdefault(vname, {}).update(vattrs)
+                row["variants"] = merged
                 continue
             if key not in metas or key == "name":
                 allowed = ", ".join(k for k in metas if k != "name")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import MISSING, fields
 
 from migration_sim.config.config import default_config
+from migration_sim.config.keywords import MODEL_KEYWORDS
 from migration_sim.config.schema import SECTIONS, CrimeTypeSpec, PlatformSpec, allowed_text
 
 __all__ = ["parameters_markdown"]
@@ -42,6 +43,20 @@ def parameters_markdown() -> str:
         "`python -m migration_sim.config.paramdoc > docs/parameters.md`; do not edit by hand.",
         "Every key can be set in a scenario file (`[section]` tables) or as a dotted override,",
         'e.g. `{"choice.beta": 2.0}`. One step is one `run.step_unit` (a day by default).',
+        "",
+    ]
+    lines += [
+        "## Keyword parameters of `MigrationModel`",
+        "",
+        "Mesa style: `MigrationModel(n_groups=1000, beta=2.0)`; so `mesa.batch_run(MigrationModel,",
+        'parameters={"n_groups": [500, 1000]})` and SolaraViz sliders work. These short names',
+        "set the key beside them; any other key is a keyword with `__` for each dot",
+        "(`choice__p_revise=0.1`, `shocks__arrest_news__magnitude=0.6`). Keywords are applied",
+        "after `config` and the scenario (`scenario_name=`).",
+        "",
+        "| keyword | key |",
+        "| --- | --- |",
+        *[f"| `{name}` | `{key}` |" for name, key in MODEL_KEYWORDS.items()],
         "",
     ]
     header = ["| key | meaning | default | allowed | source |", "| --- | --- | --- | --- | --- |"]

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import mesa
 import networkx as nx
 import numpy as np
+from mesa.experimental.scenarios import Scenario
 
 from migration_sim import metrics
-from migration_sim.config import Config, ConfigError, default_config
+from migration_sim.config import (
+    Config,
+    ConfigError,
+    default_config,
+    keyword_overrides,
+    resolve_scenario,
+)
 from migration_sim.config.errors import echo
 from migration_sim.model import choice, kernels
 from migration_sim.model.groups import CriminalGroup, draw_population
@@ -31,7 +39,7 @@ from migration_sim.model.platforms import PlatformState
 from migration_sim.model.shocks import build_shocks
 from migration_sim.model.threads import thread_budget
 from migration_sim.model.ties import TieDynamics
-from migration_sim.results.core import Recorder, Results, pack_events
+from migration_sim.results.core import RecordedDataCollector, Recorder, Results, pack_events
 
 __all__ = ["MigrationModel", "run", "SCHEDULE", "STREAMS", "resolve_config"]
 
@@ -63,17 +71,65 @@ STREAMS = (
 EAGER_AGENT_LIMIT = 20_000
 
 
-def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
-    """Turn ``None``, a Config or a dict of overrides into a validated Config."""
-    if config is None:
-        return default_config()
-    if isinstance(config, Config):
-        return config
-    if isinstance(config, Mapping):
-        return default_config().with_overrides(config)
-    raise ConfigError(
-        f"config must be a Config, a dict of overrides or None, got {type(config).__name__}"
-    )
+def resolve_config(
+    config: Config | Mapping[str, Any] | None,
+    *,
+    scenario_name: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Config:
+    """The validated Config that :class:`MigrationModel` builds from its arguments.
+
+    Parameters
+    ----------
+    config : Config, dict or None
+        A Config, or a dict of overrides (nested or dotted keys); None for no overrides.
+    scenario_name : str, pathlib.Path or None
+        A built-in scenario name or a scenario file to start from instead of the defaults.
+    params : mapping, optional
+        Keyword parameters (see :func:`migration_sim.config.keyword_overrides`), applied last.
+
+    Returns
+    -------
+    Config
+    """
+    if scenario_name is not None:
+        if isinstance(config, Config):
+            raise ConfigError(
+                "config = <Config> cannot be combined with scenario_name: give the scenario's "
+                "changes as a dict of overrides"
+            )
+        cfg = resolve_scenario(scenario_name)[0].with_overrides(config)
+    elif config is None:
+        cfg = default_config()
+    elif isinstance(config, Config):
+        cfg = config
+    elif isinstance(config, Mapping):
+        cfg = default_config().with_overrides(config)
+    else:
+        raise ConfigError(
+            f"config must be a Config, a dict of overrides or None, got {type(config).__name__}"
+        )
+    if params:
+        cfg = cfg.with_overrides(keyword_overrides(params))
+    return cfg
+
+
+def _scenario_parameters(
+    scenario: Any, rng: Any, params: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """The seed and keyword parameters of a Mesa ``Scenario`` (explicit arguments win)."""
+    if not isinstance(scenario, Scenario):
+        raise ConfigError(
+            f"scenario = {scenario!r} is not allowed: expected a mesa Scenario (Mesa's "
+            "parameter object); choose a built-in scenario or file with scenario_name="
+        )
+    given = dict(scenario)
+    scenario_rng = given.pop("rng", None)
+    if rng is None:
+        rng = scenario_rng
+    elif scenario_rng is not None and scenario_rng != rng:
+        raise ConfigError(f"rng = {rng!r} differs from the scenario's rng = {scenario_rng!r}")
+    return rng, {**given, **params}
 
 
 def _seed_sequence(rng: Any, default_seed: int) -> np.random.SeedSequence:
@@ -96,11 +152,14 @@ def _seed_sequence(rng: Any, default_seed: int) -> np.random.SeedSequence:
 class MigrationModel(mesa.Model):
     """Criminal groups choosing messaging platforms under perceived enforcement risk.
 
+    The configuration is built in layers, each on top of the one before: the defaults, or the
+    scenario ``scenario_name``; then ``config``; then the keyword parameters.
+
     Parameters
     ----------
     config : Config, dict or None
-        The configuration, or a dict of overrides on :func:`default_config` (nested or dotted
-        keys such as ``{"network.mean_degree": 10}``). None uses the defaults.
+        The configuration, or a dict of overrides (nested or dotted keys such as
+        ``{"network.mean_degree": 10}``). None uses the defaults (or the scenario's values).
     rng : int, numpy.random.SeedSequence, numpy.random.Generator or None
         Seed of the run (Mesa 3.5 convention). None uses ``config.run.seed``. Every random draw
         comes from streams spawned from one SeedSequence (see :data:`STREAMS`).
@@ -110,13 +169,44 @@ class MigrationModel(mesa.Model):
     engine : {"vectorised", "reference"}
         ``"reference"`` runs the readable per-group rule (CriminalGroup.perceive/choose) instead
         of the array kernels; both give the same results and the reference is ~100x slower.
+    scenario_name : str, pathlib.Path or None
+        A built-in scenario (``"telegram_2024"``, ``"domino"``, ...; see
+        ``builtin_scenario_names()``) or a scenario TOML file to start from, shocks included.
+        ``config`` must then be a dict of overrides, not a Config.
+    **params
+        Keyword parameters, Mesa style, so that ``mesa.batch_run`` and SolaraViz sliders can
+        vary them: the common ones by short name (``n_groups``, ``steps``, ``mean_degree``,
+        ``beta``, ``w_risk``, ``w_network``, ...; the full list with the key each sets is
+        :data:`migration_sim.config.MODEL_KEYWORDS` and ``docs/parameters.md``), and any other
+        key with ``__`` for each dot (``choice__p_revise=0.1``,
+        ``shocks__arrest_news__magnitude=0.6``). ``scenario`` is Mesa's: a
+        ``mesa.experimental.scenarios.Scenario`` whose attributes are keyword parameters and
+        whose ``rng`` seeds the run. Unknown names raise :class:`ConfigError`.
+
+    Notes
+    -----
+    ``model.agents`` holds one :class:`CriminalGroup` per group, each a view on the model's
+    arrays. Up to :data:`EAGER_AGENT_LIMIT` (20,000) groups they are created with the model;
+    above it they are created on the first access of ``model.agents`` (or
+    ``materialize_agents()``, or ``group(i)`` for one), which takes about 5 microseconds per
+    group. The step loop never needs them (except with ``engine="reference"``).
+
+    ``model.datacollector`` is a Mesa DataCollector whose model variables are every recorded
+    column of :attr:`Results.timeseries`, read from the preallocated arrays.
 
     Examples
     --------
-    >>> m = MigrationModel({"groups.n_groups": 300, "run.steps": 5}, rng=1)
-    >>> m.run(5)
-    >>> round(float(m.results.timeseries.filter(like="share.").iloc[-1].sum()), 6)
+    >>> m = MigrationModel(n_groups=300, steps=5, rng=1)
+    >>> m.run()
+    >>> shares = m.results.timeseries.filter(regex="^share[.]")  # primary share per platform
+    >>> round(float(shares.iloc[-1].sum()), 6)
     1.0
+    >>> MigrationModel({"choice.beta": 2.0}, n_groups=300, steps=0).params.choice.beta
+    2.0
+    >>> MigrationModel(scenario_name="takedown", n_groups=300, choice__p_revise=0.1).params.get(
+    ...     "choice.p_revise"
+    ... )
+    0.1
     """
 
     _extinct = False  # True once the warning that every group has left is given
@@ -128,8 +218,13 @@ class MigrationModel(mesa.Model):
         rng: Any = None,
         graph: nx.Graph | None = None,
         engine: str = "vectorised",
+        scenario_name: str | Path | None = None,
+        **params: Any,
     ) -> None:
-        cfg = resolve_config(config)
+        mesa_scenario = params.pop("scenario", None)
+        if mesa_scenario is not None:
+            rng, params = _scenario_parameters(mesa_scenario, rng, params)
+        cfg = resolve_config(config, scenario_name=scenario_name, params=params)
         if engine not in ("vectorised", "reference"):
             raise ConfigError(
                 f"engine = {echo(engine)} is not allowed: expected 'vectorised' or 'reference'"
@@ -137,6 +232,9 @@ class MigrationModel(mesa.Model):
         graph = check_run_inputs(cfg, graph)
         self.seed_sequence = _seed_sequence(rng, cfg.run.seed)
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint32)[0]))
+        if mesa_scenario is not None:
+            self.scenario = mesa_scenario
+        self.scenario_name = None if scenario_name is None else str(scenario_name)
         self.params = cfg
         self.engine = engine
         self._buffers: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
@@ -199,14 +297,8 @@ class MigrationModel(mesa.Model):
         if self.population.n <= EAGER_AGENT_LIMIT or engine == "reference":
             for i in range(self.population.n):
                 self.group(i)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "n_active": lambda m: int(m.recorder.latest("n_active")),
-                **{
-                    f"share.{name}": (lambda m, k=k: m.recorded_share(k))
-                    for k, name in enumerate(self.platform_names)
-                },
-            }
+        self.datacollector = RecordedDataCollector(
+            self.recorder, self.platform_names, cfg.run.step_unit
         )
         self.exposure_k = self._exposure()
         self.popularity = self.primary_share()
@@ -247,10 +339,23 @@ class MigrationModel(mesa.Model):
         return agent
 
     def materialize_agents(self) -> mesa.AgentSet:
-        """Create every CriminalGroup agent (needed above the eager limit) and return them."""
+        """Create every CriminalGroup agent not created yet and return them all."""
         for i in range(self.population.n):
             self.group(i)
-        return self.agents
+        return super().agents
+
+    @property
+    def agents(self) -> mesa.AgentSet:
+        """Every CriminalGroup agent (created on first access above :data:`EAGER_AGENT_LIMIT`)."""
+        if len(self._agents) < self.population.n:
+            return self.materialize_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.AgentSet]:
+        """Mesa's agent sets by class, with every CriminalGroup agent created."""
+        self.agents  # noqa: B018 - creates the agents not created yet
+        return super().agents_by_type
 
     # ------------------------------------------------------------------ derived state
     def _exposure(self) -> np.ndarray:
@@ -339,11 +444,6 @@ class MigrationModel(mesa.Model):
                 eta * (np.log(target[fit]) - np.log(share[fit])) / self.weights.beta
             )
         self.popularity = self.primary_share()
-
-    def recorded_share(self, k: int) -> float:
-        """Share of active groups with primary platform ``k`` at the last recorded step."""
-        n_active = int(self.recorder.latest("n_active"))
-        return float(self.recorder.latest("primary")[k] / n_active) if n_active else 0.0
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:

@@ -9,6 +9,13 @@ Modules
 """
 
 from migration_sim.config.files import atomic_write_bytes, atomic_write_text
-from migration_sim.results.core import DAYS_PER_STEP, Recorder, Results
+from migration_sim.results.core import DAYS_PER_STEP, RecordedDataCollector, Recorder, Results
 
-__all__ = ["DAYS_PER_STEP", "Recorder", "Results", "atomic_write_bytes", "atomic_write_text"]
+__all__ = [
+    "DAYS_PER_STEP",
+    "RecordedDataCollector",
+    "Recorder",
+    "Results",
+    "atomic_write_bytes",
+    "atomic_write_text",
+]

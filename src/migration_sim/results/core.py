@@ -12,12 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
 from migration_sim.config.files import atomic_write_bytes, atomic_write_text
 
-__all__ = ["Recorder", "Results", "atomic_write_bytes", "atomic_write_text", "DAYS_PER_STEP"]
+__all__ = [
+    "DAYS_PER_STEP",
+    "RecordedDataCollector",
+    "Recorder",
+    "Results",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "timeseries_frame",
+]
 
 DAYS_PER_STEP = {"day": 1, "week": 7}
 
@@ -156,33 +165,7 @@ class Results:
         perceived risk among active groups), ``disruptions.P``, ``bans.P``, ``disclosure.P``;
         then every fragmentation measure.
         """
-        a = self.arrays
-        steps = np.arange(self.n_steps + 1)
-        n_act = a["n_active"].astype(float)
-        denom = np.where(n_act > 0, n_act, np.nan)
-        cols: dict[str, Any] = {
-            "days": steps * DAYS_PER_STEP[self.step_unit],
-            "n_active": a["n_active"],
-            "n_dark": a["n_dark"],
-            "share_multihoming": a["n_multihoming"] / denom,
-            "mean_platforms": a["n_memberships"] / denom,
-        }
-        for k, name in enumerate(self.platforms):
-            cols[f"share.{name}"] = a["primary"][:, k] / denom
-        for k, name in enumerate(self.platforms):
-            cols[f"presence.{name}"] = a["presence"][:, k] / denom
-        for prefix, key in (
-            ("risk", "mean_risk"),
-            ("disruptions", "disruptions"),
-            ("bans", "bans"),
-            ("disclosure", "disclosure"),
-        ):
-            for k, name in enumerate(self.platforms):
-                cols[f"{prefix}.{name}"] = a[key][:, k]
-        cols.update(self.metrics)
-        df = pd.DataFrame(cols, index=pd.Index(steps, name="step"))
-        df.attrs["step_unit"] = self.step_unit
-        return df
+        return timeseries_frame(self.arrays, self.metrics, self.platforms, self.step_unit)
 
     @property
     def by_crime_type(self) -> pd.DataFrame:
@@ -369,6 +352,112 @@ class Results:
             rows[p] = [ts[f"share.{p}"].iloc[m] for m in marks]
         labels = [f"{self.step_unit} {m}" for m in marks]
         return pd.DataFrame.from_dict(rows, orient="index", columns=labels)
+
+
+def timeseries_frame(
+    arrays: dict[str, np.ndarray],
+    metrics: dict[str, np.ndarray],
+    platforms: list[str],
+    step_unit: str,
+) -> pd.DataFrame:
+    """The per-step table of :attr:`Results.timeseries` from filled arrays (row = step)."""
+    a = arrays
+    steps = np.arange(a["n_active"].shape[0])
+    n_act = a["n_active"].astype(float)
+    denom = np.where(n_act > 0, n_act, np.nan)
+    cols: dict[str, Any] = {
+        "days": steps * DAYS_PER_STEP[step_unit],
+        "n_active": a["n_active"],
+        "n_dark": a["n_dark"],
+        "share_multihoming": a["n_multihoming"] / denom,
+        "mean_platforms": a["n_memberships"] / denom,
+    }
+    for k, name in enumerate(platforms):
+        cols[f"share.{name}"] = a["primary"][:, k] / denom
+    for k, name in enumerate(platforms):
+        cols[f"presence.{name}"] = a["presence"][:, k] / denom
+    for prefix, key in (
+        ("risk", "mean_risk"),
+        ("disruptions", "disruptions"),
+        ("bans", "bans"),
+        ("disclosure", "disclosure"),
+    ):
+        for k, name in enumerate(platforms):
+            cols[f"{prefix}.{name}"] = a[key][:, k]
+    cols.update(metrics)
+    df = pd.DataFrame(cols, index=pd.Index(steps, name="step"))
+    df.attrs["step_unit"] = step_unit
+    return df
+
+
+class RecordedDataCollector(mesa.DataCollector):
+    """Mesa's DataCollector over a :class:`Recorder`: every recorded column, no reporters.
+
+    ``model_vars`` maps each column of :attr:`Results.timeseries` (counts, shares, presence,
+    risk, events, disclosure and every fragmentation measure) to its list of values, one per
+    recorded step; ``get_model_vars_dataframe()`` returns that table. The values are read from
+    the model's preallocated arrays when asked for, so no Python reporter runs per step and
+    :meth:`collect` (called by the model after each step) has nothing to do. ``mesa.batch_run``
+    and SolaraViz read these attributes as they read any DataCollector's; they are read-only.
+    """
+
+    def __init__(self, recorder: Recorder, platforms: list[str], step_unit: str) -> None:
+        self._source = (recorder, list(platforms), step_unit)
+        self._cache: dict[str, Any] = {"rows": -1}
+        super().__init__()
+
+    def _view(self) -> dict[str, Any]:
+        """The recorded table and its column lists, rebuilt when a step was recorded."""
+        recorder, platforms, step_unit = self._source
+        n = recorder.n_rows
+        if self._cache["rows"] != n:
+            arrays = {k: v[:n] for k, v in recorder.arrays.items()}
+            metrics = {k: v[:n] for k, v in recorder.metrics.items()}
+            frame = timeseries_frame(arrays, metrics, platforms, step_unit)
+            self._cache = {
+                "rows": n,
+                "frame": frame,
+                "vars": {c: s.tolist() for c, s in frame.items()},
+            }
+        return self._cache
+
+    @staticmethod
+    def _refuse(name: str, value: Any) -> None:
+        if value:  # Mesa's own __init__ assigns empty containers
+            raise AttributeError(f"{name} is read from the model's recorded arrays")
+
+    @property
+    def model_vars(self) -> dict[str, list[Any]]:
+        """Every recorded column: name -> list of values, one per recorded step."""
+        return self._view()["vars"]
+
+    @model_vars.setter
+    def model_vars(self, value: Any) -> None:
+        self._refuse("model_vars", value)
+
+    @property
+    def model_reporters(self) -> dict[str, str]:
+        """The recorded column names (each read from the model's arrays)."""
+        return dict.fromkeys(self._view()["vars"], "recorded")
+
+    @model_reporters.setter
+    def model_reporters(self, value: Any) -> None:
+        self._refuse("model_reporters", value)
+
+    @property
+    def _collection_steps(self) -> list[float]:
+        return [float(t) for t in range(self._source[0].n_rows)]
+
+    @_collection_steps.setter
+    def _collection_steps(self, value: Any) -> None:
+        self._refuse("_collection_steps", value)
+
+    def collect(self, model: mesa.Model) -> None:
+        """Nothing to do: the model's Recorder already holds the step's row."""
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """Every recorded column, one row per step (a copy)."""
+        return self._view()["frame"].copy()
 
 
 def pack_events(chunks: list[tuple[np.ndarray, ...]]) -> np.ndarray:
