@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from migration_sim.results.core import unknown_name_message
+
 __all__ = ["Outcome", "OutcomeError", "parse_outcome", "evaluate_outcomes"]
 
 REDUCERS = ("final", "initial", "mean", "median", "min", "max", "sum", "std", "change")
@@ -122,8 +124,8 @@ class Outcome:
         """
         if self.column not in timeseries.columns:
             raise OutcomeError(
-                f"outcome {self.name!r} reads column {self.column!r}, which the time series "
-                f"lacks; columns: {sorted(map(str, timeseries.columns))}"
+                f"outcome {self.name!r} reads a column the time series lacks: "
+                + unknown_name_message("column", self.column, sorted(map(str, timeseries.columns)))
             )
         values = timeseries[self.column].to_numpy(dtype=np.float64)
         steps = timeseries.index.to_numpy()
