@@ -112,7 +112,7 @@ class MigrationModel(mesa.Model):
     --------
     >>> m = MigrationModel({"groups.n_groups": 300, "run.steps": 5}, rng=1)
     >>> m.run(5)
-    >>> round(float(m.results.timeseries.filter(like="share.").iloc[-1].sum()), 6)
+    >>> round(float(m.results.final_shares().sum()), 6)  # the share.<P> columns, not others
     1.0
     """
 
@@ -129,6 +129,7 @@ class MigrationModel(mesa.Model):
             raise ConfigError(
                 f"engine = {engine!r} is not allowed: expected 'vectorised' or 'reference'"
             )
+        kernels.compile_notice()
         self.seed_sequence = _seed_sequence(rng, cfg.run.seed)
         super().__init__(rng=int(self.seed_sequence.generate_state(1, np.uint32)[0]))
         self.params = cfg
