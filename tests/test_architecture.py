@@ -21,9 +21,16 @@ PACKAGE_DIR = Path(migration_sim.__file__).parent
 #: and the layers below it. ``docs/architecture.md`` draws the same picture.
 LAYERS = ("cli", "sweep", "model", "results", "metrics", "config")
 
-#: Modules at the package root: the public facade and the shim for old paths. They sit above
-#: every layer (the facade imports from all of them; nothing imports the facade).
-ROOT_MODULES = ("migration_sim", "migration_sim._compat")
+#: Modules at the package root: the public facade, ``python -m migration_sim``, the OpenMP wait
+#: policy set at import and the shim for
+#: old paths. They sit above every layer (the facade imports from all of them; nothing imports
+#: the facade).
+ROOT_MODULES = (
+    "migration_sim",
+    "migration_sim.__main__",
+    "migration_sim._compat",
+    "migration_sim._openmp",
+)
 
 
 def _module_name(path: Path) -> str:

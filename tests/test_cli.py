@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import signal
 import subprocess
@@ -10,17 +11,20 @@ import sys
 import time
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 from canonical import CANONICAL, EXPERIMENTS
 
 import migration_sim
+import migration_sim as ms
 from migration_sim import cli
 from migration_sim.config import load_scenario
 from migration_sim.model.runner import run_scenario
 from migration_sim.results import folder as output
 from migration_sim.results.folder import COMPLETE, is_complete, write_run_files
+from migration_sim.results.plots import plot_shares
 
 SMALL = """
 [run]
@@ -165,6 +169,63 @@ def test_run_replicates_subfolders_and_combined_tables(small):
     assert (out / "shares.png").is_file()
 
 
+def test_run_folder_loads_back_with_shocks_and_graphml(small):
+    text = small.read_text() + "\n[metrics]\ngraph_steps = [0, 12]\n"
+    small.write_text(text.replace("[run]\n", '[run]\nstart_date = "2024-07-25"\n'))
+    assert cli.main(["run", str(small), "--steps", "12", "--out", "g", "--quiet"]) == 0
+    out = small.parent / "g"
+    graphs = sorted(p.name for p in out.glob("*.graphml"))
+    assert graphs == ["graph_step_0.graphml", "graph_step_12.graphml"]
+    loaded = ms.load_results(out)
+    direct = run_scenario(load_scenario(small), seed=7, steps=12)
+    pd.testing.assert_frame_equal(loaded.timeseries, direct.timeseries)
+    pd.testing.assert_frame_equal(loaded.events, direct.events)
+    pd.testing.assert_frame_equal(loaded.by_crime_type, direct.by_crime_type)
+    assert loaded.shock_log == direct.shock_log and loaded.shock_steps == [10]
+    assert loaded.start_date == datetime.date(2024, 7, 25)
+    assert [t.get_text() for t in plot_shares(loaded).axes[0].texts] == ["1"]
+    g = nx.read_graphml(out / "graph_step_12.graphml")
+    expected = direct.communication_graph(12)
+    assert (g.number_of_nodes(), g.number_of_edges()) == (
+        expected.number_of_nodes(),
+        expected.number_of_edges(),
+    )
+    assert cli.main(["run", str(small), "--steps", "3", "--replicates", "2", "--out", "rr"]) == 0
+    reps = ms.load_results(small.parent / "rr")
+    assert [r.seed["spawn_key"] for r in reps] == [[0], [1]]
+    with pytest.raises(FileNotFoundError, match="results.npz"):
+        ms.load_results(small.parent)  # a folder, but not a run's
+
+
+def test_compare_replicates_reports_intervals_over_common_seeds(small, capsys):
+    quiet = small.parent / "quiet.toml"
+    quiet.write_text(SMALL.split("[[shocks]]")[0], encoding="utf-8")
+    argv = ["compare", str(quiet), str(small), str(quiet), "--replicates", "3", "--steps", "25"]
+    assert cli.main([*argv, "--seed", "5", "--out", "cr"]) == 0
+    printed = capsys.readouterr().out
+    assert "mean over 3 replicates" in printed and "distinguishable from zero" in printed
+    out = small.parent / "cr"
+    table = pd.read_csv(out / "comparison.csv", index_col="outcome")
+    finals = pd.read_csv(out / "replicates.csv", index_col=["scenario", "replicate"])
+    # paired differences over the same seeds, Student t interval with 2 degrees of freedom
+    d = finals.loc["small", "share.Telegram"] - finals.loc["quiet", "share.Telegram"]
+    half = 4.302652729911275 * d.std(ddof=1) / np.sqrt(3)
+    row = table.loc["share.Telegram"]
+    assert row["diff.small"] == pytest.approx(d.mean())
+    assert (row["lo.small"], row["hi.small"]) == pytest.approx((d.mean() - half, d.mean() + half))
+    assert row["distinguishable.small"] == (abs(d.mean()) > half)
+    # the same scenario twice with common random numbers: identical, not distinguishable
+    assert (table["diff.quiet_2"] == 0).all() and not table["distinguishable.quiet_2"].any()
+    expected = run_scenario(small, seed=5, steps=25, replicates=3)
+    assert finals.loc["small", "share.Telegram"].tolist() == pytest.approx(
+        [r.timeseries["share.Telegram"].iloc[-1] for r in expected]
+    )
+    names = {p.name for p in out.iterdir()}
+    assert {"differences.png", "shares_small.png", "shares_quiet.png"} <= names
+    combined = pd.read_parquet(out / "timeseries.parquet")
+    assert combined.index.names == ["scenario", "replicate", "step"]
+
+
 def test_existing_output_needs_force(small, capsys):
     assert cli.main(["run", str(small), "--steps", "2", "--out", "taken", "--quiet"]) == 0
     (small.parent / "taken" / "stale.txt").write_text("x")
@@ -238,6 +299,26 @@ def test_validate_ok_for_every_experiment(capsys):
     assert cli.main(["validate", *files]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(files) and all(line.startswith("OK ") for line in lines)
+
+
+def test_validate_takes_the_sweep_spec_among_the_experiments(small, capsys):
+    files = sorted(str(p) for p in EXPERIMENTS.glob("*.toml"))
+    assert any("sweep_telegram_sobol" in f for f in files)
+    assert cli.main(["validate", *files]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    sweep = [line for line in lines if "sweep_telegram_sobol" in line]
+    assert sweep == [
+        f"OK {EXPERIMENTS / 'sweep_telegram_sobol.toml'}: sweep spec, 4 parameters, sobol "
+        "design, 384 points x 1 replicates = 384 runs"
+    ]
+    bad = small.parent / "bad_sweep.toml"
+    bad.write_text(
+        'outcomes = ["x = final:share.Telegram"]\n[parameters]\n"choice.betta" = '
+        "{ values = [1.0, 2.0] }\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["validate", str(bad)]) == 2
+    assert "choice.betta" in capsys.readouterr().err
 
 
 def test_validate_error_exit_2_names_file_and_key(small, capsys):

@@ -62,11 +62,24 @@ def test_round_trip_through_dict():
         ({"groups.max_platforms": 40}, r"groups\.max_platforms = 40 exceeds"),
         ({"metrics.monitored": ["Nope"]}, r"metrics\.monitored names unknown platform 'Nope'"),
         ({"network.within_type_share": 0.01}, r"network\.within_type_share = 0\.01 is below"),
+        ({"run.start_date": "25/07/2024"}, r"run\.start_date = '25/07/2024' .*ISO date"),
+        ({"run.start_date": "2024-02-30"}, r"run\.start_date = '2024-02-30'"),
+        ({"run.start_date": 20240725}, r"run\.start_date = 20240725"),
     ],
 )
 def test_bad_config_names_field_and_value(overrides, pattern):
     with pytest.raises(ConfigError, match=pattern):
         default_config().with_overrides(overrides)
+
+
+def test_start_date_takes_iso_text_or_a_toml_date():
+    import datetime
+
+    cfg = default_config()
+    assert cfg.run.start_date == ""
+    assert cfg.with_overrides({"run.start_date": "2024-07-25"}).run.start_date == "2024-07-25"
+    toml_date = datetime.date(2024, 7, 25)  # what tomllib gives for start_date = 2024-07-25
+    assert cfg.with_overrides({"run.start_date": toml_date}).run.start_date == "2024-07-25"
 
 
 def test_config_error_is_a_value_error():

@@ -24,6 +24,8 @@ if importlib.util.find_spec("solara") is None:  # the 'dashboard' extra (part of
         raise ImportError("solara is missing in CI: install the project with '.[dev]'")
     pytest.skip("the dashboard extra is not installed", allow_module_level=True)
 
+from matplotlib.colors import to_rgba  # noqa: E402
+
 from migration_sim import MigrationModel  # noqa: E402
 from migration_sim.cli.dashboard import (  # noqa: E402
     COMMON_SLIDERS,
@@ -37,7 +39,7 @@ from migration_sim.config import (  # noqa: E402
     keyword_key,
 )
 from migration_sim.model import resolve_config  # noqa: E402
-from migration_sim.results.plots import _platform_colours  # noqa: E402
+from migration_sim.results.plots import platform_colours  # noqa: E402
 
 ARTIFACTS = Path(
     os.environ.get("MIGRATION_SIM_ARTIFACTS", Path(__file__).parents[1] / "test-artifacts")
@@ -88,9 +90,9 @@ def test_network_picture_colours_the_sampled_groups_by_primary_platform():
     assert legend[-2:] == ["no platform / removed", "tie with no common platform"]
     platforms = legend[:-2]
     assert set(platforms) <= set(m.platform_names)
-    palette = _platform_colours(m.platform_names)
+    palette = platform_colours(m.platform_names)
     colours = {tuple(c) for c in dots.get_facecolors()}
-    assert colours - {(0.6, 0.6, 0.6, 1.0)} == {tuple(palette[p]) for p in platforms}
+    assert colours - {(0.6, 0.6, 0.6, 1.0)} == {to_rgba(palette[p]) for p in platforms}
 
 
 def test_dashboard_command_refuses_an_unknown_scenario(capsys):

@@ -774,7 +774,14 @@ def test_fragmentation_summary() -> None:
         index=range(6),
     )
     out = fragmentation_summary(ts, [2], post_window=2)
-    assert list(out.columns) == ["shock_step", "measure", "before", "after", "change"]
+    assert list(out.columns) == [
+        "shock_step",
+        "measure",
+        "before",
+        "after",
+        "change",
+        "after_step",
+    ]
     assert out["measure"].tolist() == ["hhi", "giant"]
     assert out["before"].tolist() == [0.5, 0.8]  # step 1
     assert out["after"].tolist() == [0.3, 0.5]  # step 4
@@ -795,6 +802,23 @@ def test_fragmentation_summary() -> None:
     # several shocks: one block of rows per shock, in the given order
     out = fragmentation_summary(ts, [3, 1], post_window=1)
     assert out["shock_step"].tolist() == [3, 3, 1, 1]
+
+
+def test_fragmentation_summary_separate_windows_do_not_overlap() -> None:
+    # the jump at step 4 happens after the second shock (step 3): only it may be credited
+    ts = pd.DataFrame({"cov": [0.2, 0.2, 0.2, 0.2, 0.8, 0.8, 0.8, 0.8]}, index=range(8))
+    overlapping = fragmentation_summary(ts, [1, 3], post_window=4)
+    assert overlapping["change"].tolist() == pytest.approx([0.6, 0.6])  # both claim it
+    out = fragmentation_summary(ts, [1, 3], post_window=4, separate=True)
+    assert out["after_step"].tolist() == [2, 7]  # the first window stops before the second shock
+    assert out["change"].tolist() == pytest.approx([0.0, 0.6])
+    # a pre-window mean starts no earlier than the previous shock
+    ts2 = pd.DataFrame({"x": [9.0, 9.0, 1.0, 1.0, 5.0]}, index=range(5))
+    out = fragmentation_summary(ts2, [2, 4], post_window=0, pre_window=4, separate=True)
+    assert out["before"].tolist() == pytest.approx([9.0, 1.0])
+    # shocks given out of order or repeated get the same windows
+    twice = fragmentation_summary(ts, [3, 1, 3], post_window=4, separate=True)
+    assert twice["after_step"].tolist() == [7, 2, 7]
 
 
 def test_fragmentation_summary_sparse_steps() -> None:

@@ -1,6 +1,7 @@
 import networkx as nx
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 
 import migration_sim as ms
 
@@ -96,3 +97,70 @@ def test_recorded_coverage_curve_matches_direct_computation():
     recorded = [m.results.metrics[f"coverage_top.{k + 1}"][-1] for k in range(m.n_platforms)]
     np.testing.assert_allclose(recorded, direct)
     assert np.all(np.diff(direct) >= 0) and direct[-1] == pytest.approx(1.0)
+
+
+def test_summary_credits_each_change_to_the_shock_in_whose_window_it_happened():
+    shocks = [
+        {"kind": "salience", "name": "news", "start": 5, "platforms": ["Telegram"]},
+        {
+            "kind": "disclosure_change",
+            "name": "policy",
+            "start": 10,
+            "platform": "Telegram",
+            "to": 0.9,
+        },
+    ]
+    res = ms.run({**CFG, "metrics.graph_steps": [], "shocks": shocks}, seed=4, steps=25)
+    table = res.fragmentation_summary(post_window=20).set_index(["shock", "measure"])
+    cov = res.timeseries["coverage_groups"]
+    news, policy = table.loc[("news", "coverage_groups")], table.loc[("policy", "coverage_groups")]
+    assert news["after_step"] == 9 and news["after"] == cov[9]
+    assert policy["after_step"] == 25 and policy["before"] == cov[9]
+    # Telegram becomes monitored at step 10: the jump belongs to the policy, not the news
+    assert policy["change"] > 0.3 and abs(news["change"]) < 0.1
+    old = res.fragmentation_summary(post_window=20, separate=False).set_index(["shock", "measure"])
+    assert old.loc[("news", "coverage_groups"), "change"] > 0.3  # what overlapping windows said
+
+
+def test_replicate_comparison_checks_its_input():
+    from migration_sim.results.folder import replicate_comparison
+
+    one = ms.run({**CFG, "metrics.graph_steps": []}, seed=1, steps=2)
+    with pytest.raises(ValueError, match="at least two"):
+        replicate_comparison({"a": [one, one]})
+    with pytest.raises(ValueError, match="the same number, at least 2"):
+        replicate_comparison({"a": [one, one], "b": [one]})
+    with pytest.raises(ValueError, match="level = 1"):
+        replicate_comparison({"a": [one, one], "b": [one, one]}, level=1)
+    table = replicate_comparison({"a": [one, one], "b": [one, one]})
+    assert (table["diff.b"] == 0).all() and not table["distinguishable.b"].any()
+
+
+def test_unknown_names_suggest_the_closest():
+    from migration_sim.results.core import unknown_name_message
+    from migration_sim.sweep.outcomes import OutcomeError, parse_outcome
+
+    msg = unknown_name_message("outcome", "tg_fnal", ["tg_final", "broken_ties_final"])
+    assert "did you mean 'tg_final'?" in msg
+    assert unknown_name_message("outcome", "zzz", ["tg_final"]).endswith(". Known: tg_final")
+    ts = ms.run({**CFG, "metrics.graph_steps": []}, seed=1, steps=2).timeseries
+    with pytest.raises(OutcomeError, match="did you mean 'share.Telegram'"):
+        parse_outcome("x = final:share.Telgram").evaluate(ts)
+
+
+def test_network_figure_draws_the_same_sample_at_each_kept_step(res):
+    from migration_sim.results.plots import plot_network
+
+    fig = plot_network(res, [0, 20], sample=80, seed=2)
+    left, right = [ax for ax in fig.axes if ax.get_visible()][:2]
+    points = [np.vstack([c.get_offsets() for c in ax.collections]) for ax in (left, right)]
+    assert len(points[0]) == len(points[1]) == 80
+    np.testing.assert_allclose(np.sort(points[0], axis=0), np.sort(points[1], axis=0))
+    # after the takedown (step 10) nobody is on Telegram: its colour is gone from the right
+    telegram = to_rgba("#1f77b4")
+    colours = [np.vstack([c.get_facecolors() for c in ax.collections]) for ax in (left, right)]
+    assert any(np.allclose(c, telegram) for c in colours[0])
+    assert not any(np.allclose(c, telegram) for c in colours[1])
+    assert "of drawn ties without a common platform" in right.get_title()
+    with pytest.raises(ValueError, match="no stored communication graph at \\[5\\]"):
+        plot_network(res, [5])

@@ -106,7 +106,7 @@ def test_sensitivity_needs_every_design_point(tmp_path):
         morris_indices(sweep, "final:y")  # every run failed: 'final:missing' has no column
     with pytest.raises(SensitivityError, match="need a 'sobol' design"):
         sobol_indices(sweep, "final:y")
-    with pytest.raises(SensitivityError, match="'nope' is not recorded"):
+    with pytest.raises(SensitivityError, match="'nope' is not known"):
         morris_indices(sweep, "nope")
 
 

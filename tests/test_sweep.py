@@ -111,7 +111,7 @@ def test_outcome_grammar_rejects_malformed(expr, fragment):
 
 def test_outcome_errors_at_evaluation_name_the_problem():
     ts = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index([0, 1], name="step"))
-    with pytest.raises(OutcomeError, match="column 'y'.*columns: \\['x'\\]"):
+    with pytest.raises(OutcomeError, match="column 'y' is not known. Known: x"):
         parse_outcome("final:y").evaluate(ts)
     with pytest.raises(OutcomeError, match="no steps after step 1"):
         parse_outcome("mean_after:1:x").evaluate(ts)
@@ -357,7 +357,7 @@ def test_results_do_not_depend_on_workers_or_chunking(tmp_path):
     )
     serial = load_summary(tmp_path / "serial")
     pool = load_summary(tmp_path / "pool")
-    assert len(list((tmp_path / "pool" / "chunks").glob("outcomes-*"))) > 1
+    assert len(list((tmp_path / "pool" / "chunks" / "outcomes").glob("part-*"))) > 1
     pd.testing.assert_frame_equal(outcomes_only(serial), outcomes_only(pool))
 
 
@@ -386,10 +386,10 @@ def test_chunk_written_but_not_indexed_is_adopted_not_rerun(tmp_path):
     index = json.loads((out / "index.json").read_text())
     index["chunks"].pop()  # as if killed between writing the chunk and the index
     (out / "index.json").write_text(json.dumps(index))
-    (out / "chunks" / ".outcomes-000009.parquet.abc.tmp").write_bytes(b"partial")
+    (out / "chunks" / "outcomes" / ".part-000009.parquet.abc.tmp").write_bytes(b"partial")
     report = run_sweep(spec, out, run_fn=fake_run, workers=1, progress=False)
     assert report.n_skipped == spec.n_runs
-    assert not list((out / "chunks").glob(".*.tmp"))
+    assert not list((out / "chunks").rglob(".*.tmp"))
     pd.testing.assert_frame_equal(outcomes_only(load_summary(out)), outcomes_only(clean))
 
 
@@ -411,6 +411,31 @@ def test_failed_runs_rerun_only_with_retry_failed(tmp_path, monkeypatch):
     run_sweep(spec, tmp_path / "clean", run_fn=fake_run, workers=1, progress=False)
     clean = load_summary(tmp_path / "clean")
     pd.testing.assert_frame_equal(outcomes_only(summary), outcomes_only(clean))
+
+
+def test_each_table_reads_as_a_clean_parquet_dataset(tmp_path, monkeypatch):
+    import pyarrow.dataset as ds
+
+    spec = grid_spec(save_timeseries=["y"])
+    out = tmp_path / "s"
+    monkeypatch.setenv("SWEEP_FAKE_FAIL_ABOVE", "1.5")  # runs with a = 2 fail, then are retried
+    run_sweep(spec, out, run_fn=fake_run, workers=1, progress=False, flush_runs=5)
+    monkeypatch.delenv("SWEEP_FAKE_FAIL_ABOVE")
+    run_sweep(spec, out, run_fn=fake_run, workers=1, progress=False, retry_failed=True)
+    summary = load_summary(out)
+    outcomes = ds.dataset(out / "chunks" / "outcomes", format="parquet").to_table().to_pandas()
+    assert sorted(outcomes["run_id"]) == list(range(18))  # one row per run, retried rows gone
+    assert set(outcomes.columns) == {"run_id", *summary.columns}
+    got = outcomes.set_index("run_id").sort_index()[summary.columns]
+    pd.testing.assert_frame_equal(outcomes_only(got), outcomes_only(summary))
+    series = pd.read_parquet(out / "chunks" / "timeseries")
+    assert set(series.columns) == {"run_id", "step", "y"}  # no outcome column mixed in
+    assert len(series) == len(load_timeseries(out))
+    duckdb = pytest.importorskip("duckdb")
+    glob = str(out / "chunks" / "outcomes" / "*.parquet")
+    assert duckdb.sql(f"select count(distinct run_id) from '{glob}'").fetchall() == [(18,)]
+    polars = pytest.importorskip("polars")
+    assert polars.read_parquet(glob).height == 18
 
 
 def test_folder_with_a_different_spec_is_refused_unless_forced(tmp_path):

@@ -3,6 +3,7 @@ import os
 import numba
 import pytest
 
+from migration_sim._openmp import set_wait_policy
 from migration_sim.model import threads
 
 
@@ -31,8 +32,8 @@ def test_thread_budget_applies_inside_and_restores_after():
 
 def test_wait_policy_is_passive_unless_the_user_chose(monkeypatch):
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    threads.set_wait_policy()
+    set_wait_policy()
     assert os.environ["OMP_WAIT_POLICY"] == "passive"
     monkeypatch.setenv("OMP_WAIT_POLICY", "active")
-    threads.set_wait_policy()
+    set_wait_policy()
     assert os.environ["OMP_WAIT_POLICY"] == "active"

@@ -17,8 +17,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from migration_sim.cli.args import nonneg_int, pos_int
 from migration_sim.cli.guard import add_debug_option, guarded, run_cli
@@ -29,28 +28,28 @@ from migration_sim.config import (
     builtin_scenario_names,
     resolve_scenario,
 )
-from migration_sim.config.errors import EnvironmentFailure
-from migration_sim.model.inputs import check_run_inputs
-from migration_sim.model.runner import run_scenario
-from migration_sim.model.shocks import build_shocks
-from migration_sim.results.core import Results
-from migration_sim.results.folder import (
-    check_destination,
-    comparison_table,
-    environment,
-    provenance,
-    summary_table,
-    write_comparison,
-    write_run,
-)
-from migration_sim.results.plots import FRAGMENTATION_MEASURES
-from migration_sim.results.provenance import package_version
+from migration_sim.config.errors import EnvironmentFailure, read_toml_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The heavy modules (the model, pandas, matplotlib) are imported inside the commands, so that
+# ``migration-sim --help`` and argument errors answer at once.
 
 __all__ = ["build_parser", "main"]
 
 
 #: Shares below this at every reported time are left out of the printed summary.
 _PRINT_MIN_SHARE = 0.005
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the version only when asked (it lives beside pandas imports)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102
+        from migration_sim.results.provenance import package_version
+
+        parser.exit(message=f"{parser.prog} {package_version()}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "interrupted (Ctrl-C); 143 terminated (SIGTERM). Errors are one line; --debug adds the "
         "traceback. Scenario format and results layout: docs/scenarios.md.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -159,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="steps to run in every scenario (default: their run.steps, which must agree)",
     )
     compare.add_argument(
+        "--replicates",
+        type=pos_int,
+        default=1,
+        metavar="R",
+        help="replicates per scenario (default 1). With R >= 2 replicate r of every scenario "
+        "uses seed SeedSequence(N).spawn(R)[r] (common random numbers), comparison.csv holds "
+        "the mean difference to the first scenario with a 95%% interval over the seeds, and "
+        "the printed table says which differences are distinguishable from zero",
+    )
+    compare.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -179,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check scenario files without running them",
         description="Load and validate scenario files without running them. Prints OK for "
         "each valid file; prints the error (file, key, value and what is allowed) on stderr "
-        "and exits with code 2 if any is invalid.",
+        "and exits with code 2 if any is invalid. A sweep spec (a file with [parameters] and "
+        "outcomes, such as experiments/sweep_telegram_sobol.toml) is validated as a sweep "
+        "spec, its base scenario and parameter paths included, so experiments/*.toml works.",
     )
     validate.add_argument(
         "scenarios", nargs="+", metavar="SCENARIO", help=f"one or more of: {scenario_help}"
@@ -237,6 +248,8 @@ def _source(arg: str | None, label: str) -> str:
 
 
 def _warn_late_shocks(cfg: Config, label: str) -> None:
+    from migration_sim.model.shocks import build_shocks
+
     for shock in build_shocks(cfg):
         if shock.start > cfg.run.steps:
             print(
@@ -248,6 +261,8 @@ def _warn_late_shocks(cfg: Config, label: str) -> None:
 
 def _check_inputs(cfg: Config, scenario: str) -> None:
     """Check what a run of ``cfg`` reads; errors start with the scenario they come from."""
+    from migration_sim.model.inputs import check_run_inputs
+
     try:
         check_run_inputs(cfg)
     except ConfigError as exc:
@@ -281,6 +296,15 @@ def _command_line(argv: Sequence[str] | None) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run ``migration-sim run`` with parsed arguments; return the exit code."""
+    from migration_sim.model.runner import run_scenario
+    from migration_sim.results.core import Results
+    from migration_sim.results.folder import (
+        check_destination,
+        provenance,
+        summary_table,
+        write_run,
+    )
+
     started = datetime.now().astimezone()
     cfg, label = resolve_scenario(args.scenario)
     if args.steps is not None:
@@ -333,6 +357,16 @@ def _unique_labels(labels: Sequence[str]) -> list[str]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run ``migration-sim compare`` with parsed arguments; return the exit code."""
+    from migration_sim.model.runner import run_scenario
+    from migration_sim.results.core import Results
+    from migration_sim.results.folder import (
+        check_destination,
+        comparison_table,
+        environment,
+        replicate_comparison,
+        write_comparison,
+    )
+
     started = datetime.now().astimezone()
     if len(args.scenarios) < 2:
         raise ConfigError("give at least two scenarios to compare")
@@ -355,8 +389,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_destination(out, force=args.force)
     for label, cfg in configs.items():
         _warn_late_shocks(cfg, label)
+    reps = None if args.replicates == 1 else args.replicates
     runs = {
-        label: run_scenario(cfg, seed=seed, progress=False if args.quiet else label)
+        label: run_scenario(
+            cfg, seed=seed, replicates=reps, progress=False if args.quiet else label
+        )
         for label, cfg in configs.items()
     }
     finished = datetime.now().astimezone()
@@ -367,8 +404,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         },
         "seed": seed,
         "common_random_numbers": True,
-        "run_seeds": {label: res.seed for label, res in runs.items()},
-        "steps": next(iter(runs.values())).n_steps,
+        "replicates": args.replicates,
+        "run_seeds": {
+            label: res.seed if isinstance(res, Results) else [r.seed for r in res]
+            for label, res in runs.items()
+        },
+        "steps": cfg.run.steps,
         "started": started.isoformat(),
         "finished": finished.isoformat(),
         "elapsed_seconds": round((finished - started).total_seconds(), 3),
@@ -377,29 +418,97 @@ def cmd_compare(args: argparse.Namespace) -> int:
     }
     write_comparison(out, runs, configs=configs, metadata=meta, force=args.force)
     if not args.quiet:
-        table = comparison_table(runs)
-        keep = [
-            i
-            for i in table.index
-            if (str(i).startswith("share.") and str(i).count(".") == 1)
-            or i in ("share_multihoming", "mean_platforms", *FRAGMENTATION_MEASURES)
-        ]
-        print(f"final outcomes, seed {seed} for every scenario (diff = scenario - {labels[0]}):")
-        _print_table(table.loc[keep])
+        if reps is None:
+            table = comparison_table(runs)  # type: ignore[arg-type]
+            print(f"final outcomes, seed {seed} for every scenario (diff = scenario - {labels[0]})")
+            print("one seed shows one history; use --replicates R to see which differences hold")
+            _print_table(table.loc[_compare_rows(table)])
+        else:
+            _print_replicate_table(replicate_comparison(runs), labels, seed, reps)  # type: ignore[arg-type]
     print(f"results: {out}")
     return 0
+
+
+def _compare_rows(table: pd.DataFrame) -> list[str]:
+    from migration_sim.results.plots import FRAGMENTATION_MEASURES
+
+    return [
+        str(i)
+        for i in table.index
+        if (str(i).startswith("share.") and str(i).count(".") == 1)
+        or i in ("share_multihoming", "mean_platforms", *FRAGMENTATION_MEASURES)
+    ]
+
+
+def _print_replicate_table(table: pd.DataFrame, labels: list[str], seed: int, n: int) -> None:
+    import pandas as pd
+
+    rows = [
+        r
+        for r in _compare_rows(table)
+        if table.loc[r, [f"mean.{x}" for x in labels]].abs().max() >= _PRINT_MIN_SHARE
+        or not r.startswith("share.")
+    ]
+    print(
+        f"final outcomes: mean over {n} replicates (seeds SeedSequence({seed}).spawn({n}), "
+        f"the same for every scenario); diff = scenario - {labels[0]}, paired by seed, with a "
+        "95% interval; * = interval excludes 0 (distinguishable from zero)"
+    )
+    shown = pd.DataFrame(index=rows)
+    for label in labels:
+        shown[label] = table.loc[rows, f"mean.{label}"].map(_number)
+    for label in labels[1:]:
+        shown[f"diff {label}"] = [
+            f"{table.loc[r, f'diff.{label}']:+.3f} [{table.loc[r, f'lo.{label}']:+.3f}, "
+            f"{table.loc[r, f'hi.{label}']:+.3f}]"
+            + (" *" if table.loc[r, f"distinguishable.{label}"] else "")
+            for r in rows
+        ]
+    print(shown.to_string())
+
+
+def _is_sweep_spec(path: str) -> bool:
+    """True for a TOML file with the ``parameters`` and ``outcomes`` of a sweep spec."""
+    if not Path(path).is_file():
+        return False
+    try:
+        data = read_toml_file(path, "scenario file")
+    except ConfigError:
+        return False  # the scenario loader reports it
+    return "parameters" in data and "outcomes" in data
+
+
+def _check_sweep_spec(path: str) -> None:
+    """Validate a sweep spec with its base scenario and parameter paths; print OK."""
+    from migration_sim.config import default_config, load_scenario
+    from migration_sim.sweep.spec import check_against_config, load_sweep_spec
+
+    spec = load_sweep_spec(path)
+    if spec.model == "migration_sim:run":  # another model has its own schema
+        base = default_config() if spec.scenario is None else load_scenario(spec.scenario)
+        check_against_config(spec, base)
+    print(
+        f"OK {path}: sweep spec, {len(spec.parameters)} parameters, "
+        f"{spec.design.method} design, {spec.n_points} points x {spec.replicates} "
+        f"replicates = {spec.n_runs} runs"
+    )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Run ``migration-sim validate`` with parsed arguments; return the exit code.
 
     Each scenario is checked as a run would read it: the file, its catalogues, its network
-    file (parsed and matched against ``groups.n_groups``) and the memory the run needs.
+    file (parsed and matched against ``groups.n_groups``) and the memory the run needs. A file
+    holding ``parameters`` and ``outcomes`` is validated as a sweep spec (with its base scenario
+    and parameter paths).
     """
     code = 0
     for scenario in args.scenarios:
 
         def check(scenario: str = scenario) -> int:
+            if _is_sweep_spec(scenario):
+                _check_sweep_spec(scenario)
+                return 0
             cfg, _ = resolve_scenario(scenario)
             _check_inputs(cfg, scenario)
             print(

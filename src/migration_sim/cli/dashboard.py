@@ -35,7 +35,7 @@ from migration_sim.config import (
 )
 from migration_sim.model import MigrationModel
 from migration_sim.results.plots import (
-    _platform_colours,
+    platform_colours,
     plot_fragmentation,
     plot_shares,
     shock_marks,
@@ -297,7 +297,7 @@ def network_figure(model: MigrationModel, size: int = NETWORK_SAMPLE) -> Figure:
         )
     )
     names = model.platform_names
-    colours = _platform_colours(names)
+    colours = platform_colours(names)
     primary = pop.primary[nodes]
     grey = (0.6, 0.6, 0.6, 1.0)
     face = [colours[names[p]] if p >= 0 else grey for p in primary.tolist()]  # removed: -1

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from migration_sim.cli.args import nonneg_int, pos_int
 from migration_sim.config.files import atomic_write_text
 
@@ -50,6 +48,8 @@ def add_subcommands(sub: Any) -> None:
 
 def cmd_validate_model(args: argparse.Namespace) -> int:
     """Run ``migration-sim validate-model``; return the exit code."""
+    import pandas as pd
+
     from migration_sim.sweep.validation import load_patterns, run_patterns, write_report
 
     patterns = load_patterns(args.patterns)
@@ -74,6 +74,8 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ``migration-sim calibrate``; return the exit code."""
+    import pandas as pd
+
     from migration_sim.sweep.calibration import calibrate, load_spec
     from migration_sim.sweep.validation import load_patterns
 

@@ -8,6 +8,7 @@ Values are checked against that metadata by :func:`_check_value`; bad values rai
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -42,6 +43,7 @@ _KIND_TEXT = {
     "real": "a finite number",
     "seq_str": "a list of strings",
     "seq_int": "a list of integers >= 0",
+    "date": "an ISO date YYYY-MM-DD (or a TOML date), or an empty string for none",
 }
 
 
@@ -72,6 +74,17 @@ def _check_value(key: str, value: Any, meta: Mapping[str, Any]) -> Any:
     if kind in ("str", "choice"):
         if not isinstance(value, str) or (kind == "choice" and value not in meta["options"]):
             raise fail()
+        return value
+    if kind == "date":
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise fail()
+        if value:
+            try:
+                return datetime.date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise fail() from None
         return value
     if kind == "seq_str":
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
@@ -134,6 +147,12 @@ class RunConfig:
         "Calendar length of one step; used to label every time axis and output column.",
         "choice",
         options=("day", "week"),
+    )
+    start_date: str = _param(
+        "",
+        "Calendar date of step 0 (ISO YYYY-MM-DD, or a TOML date); time axes and shock keys "
+        "of figures then show dates. Empty = no calendar: axes count elapsed days.",
+        "date",
     )
     seed: int = _param(
         2024, "Master seed of the run (a numpy SeedSequence entropy value).", "int_nonneg"

@@ -21,6 +21,7 @@ def fragmentation_summary(
     pre_window: int | None = None,
     measures: Sequence[str] | None = None,
     incomplete: Literal["nan", "clip", "raise"] = "nan",
+    separate: bool = False,
 ) -> pd.DataFrame:
     """Tidy before/after table of measures around each shock.
 
@@ -43,12 +44,19 @@ def fragmentation_summary(
     incomplete : {"nan", "clip", "raise"}, default "nan"
         When ``s + post_window`` lies past the last recorded step: "nan" gives ``after = nan``,
         "clip" uses the last recorded step, "raise" raises ValueError.
+    separate : bool, default False
+        Keep the windows of different shocks apart, so that a change is credited to the shock
+        in whose window it happened: the after window of a shock at s ends at the step before
+        the next later shock step (``after`` is then read there when ``s + post_window`` lies
+        beyond it, whatever ``incomplete`` says), and a ``pre_window`` mean starts no earlier
+        than the previous shock step.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``shock_step, measure, before, after, change`` with ``change = after - before``,
-        one row per (shock, measure), shocks in the given order.
+        Columns ``shock_step, measure, before, after, change, after_step`` with
+        ``change = after - before`` and ``after_step`` the step whose value is ``after``
+        (-1 when none), one row per (shock, measure), shocks in the given order.
 
     Raises
     ------
@@ -59,8 +67,8 @@ def fragmentation_summary(
     Notes
     -----
     A shock with no recorded step before it (for example at step 0) gets ``before = nan`` and
-    ``change = nan``. Shocks are treated one at a time; the window of one shock may contain the
-    next shock.
+    ``change = nan``. Without ``separate``, shocks are treated one at a time and the window of
+    one shock may contain the next shock.
 
     Time complexity: O(S M + S T) for S shocks, M measures and T recorded steps.
 
@@ -68,8 +76,13 @@ def fragmentation_summary(
     --------
     >>> ts = pd.DataFrame({"hhi_primary": [0.5, 0.5, 0.4, 0.3]}, index=[0, 1, 2, 3])
     >>> fragmentation_summary(ts, [2], post_window=1)
-       shock_step      measure  before  after  change
-    0           2  hhi_primary     0.5    0.3    -0.2
+       shock_step      measure  before  after  change  after_step
+    0           2  hhi_primary     0.5    0.3    -0.2           3
+    >>> out = fragmentation_summary(ts, [1, 3], post_window=2, incomplete="clip", separate=True)
+    >>> out[["shock_step", "after_step"]]
+       shock_step  after_step
+    0           1           2
+    1           3           3
     """
     if not isinstance(timeseries, pd.DataFrame):
         raise ValueError(f"timeseries must be a pandas DataFrame, got {type(timeseries).__name__}")
@@ -98,12 +111,20 @@ def fragmentation_summary(
     values = timeseries[cols].to_numpy(dtype=np.float64)
     nan_row = np.full(len(cols), np.nan)
     last = int(steps[-1]) if steps.size else -1
-    rows = []
     for s in shock_steps:
         if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0:
             raise ValueError(f"shock steps must be non-negative integers, got {s!r}")
+    distinct = sorted({int(s) for s in shock_steps})
+    rows = []
+    for s in shock_steps:
         s = int(s)
         lo = s - 1 if pre_window is None else s - pre_window
+        stop = None
+        if separate:
+            i = distinct.index(s)
+            if pre_window is not None and i > 0:
+                lo = max(lo, distinct[i - 1])
+            stop = distinct[i + 1] - 1 if i + 1 < len(distinct) else None
         pre = (
             np.flatnonzero(steps < s)
             if pre_window is None
@@ -119,18 +140,22 @@ def fragmentation_summary(
                     [np.nan if np.isnan(c).all() else np.nanmean(c) for c in values[pre].T]
                 )
         end = s + post_window
-        if end > last:
+        if stop is not None and end > stop:
+            end = stop
+        elif end > last:
             if incomplete == "raise":
                 raise ValueError(
                     f"post window of shock at step {s} ends at step {end}, past the last "
                     f"recorded step {last}"
                 )
             end = last if incomplete == "clip" else None
-        if end is None:
-            after = nan_row
-        else:
+        after, after_step = nan_row, -1
+        if end is not None:
             post = np.flatnonzero((steps >= s) & (steps <= end))
-            after = values[post[-1]] if post.size else nan_row
+            if post.size:
+                after, after_step = values[post[-1]], int(steps[post[-1]])
         for j, name in enumerate(cols):
-            rows.append((s, name, before[j], after[j], after[j] - before[j]))
-    return pd.DataFrame(rows, columns=["shock_step", "measure", "before", "after", "change"])
+            rows.append((s, name, before[j], after[j], after[j] - before[j], after_step))
+    return pd.DataFrame(
+        rows, columns=["shock_step", "measure", "before", "after", "change", "after_step"]
+    )

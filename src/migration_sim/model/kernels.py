@@ -371,3 +371,62 @@ def tally(
         if primary[i] >= 0:
             primaries[c, primary[i]] += 1
     return presence, primaries, hist, risk_sum, flows
+
+
+# ---------------------------------------------------------------------------- compile notice
+_KERNEL_MODULES = ("model.choice", "model.kernels", "model.network", "metrics.step_kernels")
+_notice_given = False
+
+
+def uncompiled_kernels() -> list[str]:
+    """Modules of the package whose numba kernels have no usable on-disk cache yet.
+
+    The cache is missing after installation, an upgrade or an edit of the module; the first
+    call then compiles the kernels (about 40 s for all of them). A module counts as compiled
+    when numba's cache index (``__pycache__/*.nbi``) of at least one of its kernels is usable
+    (helpers inlined into other kernels never get an index of their own); a cache that cannot
+    be inspected counts as compiled.
+
+    Returns
+    -------
+    list of str
+        ``migration_sim.<module>`` of each module whose kernels will compile on first use.
+    """
+    import importlib
+
+    missing = []
+    for name in _KERNEL_MODULES:
+        module = importlib.import_module(f"migration_sim.{name}")
+        caches = [
+            obj._cache
+            for obj in vars(module).values()
+            if isinstance(obj, numba.core.registry.CPUDispatcher)
+            and getattr(obj, "_cache", None) is not None
+        ]
+        try:
+            usable = any(c._cache_file._load_index() for c in caches)  # numba internals
+        except Exception:  # noqa: BLE001 - a cache numba cannot read is not our concern
+            usable = True
+        if caches and not usable:
+            missing.append(module.__name__)
+    return missing
+
+
+def compile_notice() -> None:
+    """Say once per process, on stderr, that the first run compiles the kernels (~40 s)."""
+    import sys
+
+    global _notice_given
+    if _notice_given:
+        return
+    _notice_given = True
+    missing = uncompiled_kernels()
+    if missing:
+        print(
+            "migration_sim: compiling the numba kernels of "
+            + ", ".join(m.removeprefix("migration_sim.") for m in missing)
+            + " for this machine (first run after installing or upgrading; about 40 s, "
+            "cached for later runs)...",
+            file=sys.stderr,
+            flush=True,
+        )

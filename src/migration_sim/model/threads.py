@@ -7,9 +7,10 @@ Two rules, both measured in ``benchmarks/bench_busy.py`` (figures in ``benchmark
   compete with the thread that does the work, and every one of the many short parallel regions
   of a step waits for a descheduled thread: a ``telegram_2024`` run took 10-50x longer with two
   threads than with one. Importing :mod:`migration_sim` therefore sets
-  ``OMP_WAIT_POLICY=passive`` unless the variable is already set. libgomp reads it once, when
-  numba loads it for the first parallel region; if another library has loaded libgomp before,
-  the setting has no effect (set the variable before starting Python).
+  ``OMP_WAIT_POLICY=passive`` (:func:`migration_sim._openmp.set_wait_policy`) unless the
+  variable is already set. libgomp reads it once, when numba loads it for the first parallel
+  region; if another library has loaded libgomp before, the setting has no effect (set the
+  variable before starting Python).
 * **Small models run on one thread.** Below :data:`MIN_GROUPS_PARALLEL` groups a parallel
   region costs more in waking and waiting for a second thread than it saves; under load two
   threads were 1.6x slower than one at 3,000 groups and no faster at 10,000-30,000.
@@ -19,22 +20,16 @@ Results never depend on the thread count (``tests/test_model.py``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numba
 
-__all__ = ["MIN_GROUPS_PARALLEL", "threads_for", "thread_budget", "set_wait_policy"]
+__all__ = ["MIN_GROUPS_PARALLEL", "threads_for", "thread_budget"]
 
 #: Groups from which a model's kernels use more than one of numba's threads (judgement from the
 #: crossover measured in benchmarks/bench_busy.py).
 MIN_GROUPS_PARALLEL = 50_000
-
-
-def set_wait_policy() -> None:
-    """Make idle OpenMP threads sleep instead of spinning (unless the user chose otherwise)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
 def threads_for(n_groups: int) -> int:

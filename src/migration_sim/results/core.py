@@ -7,7 +7,10 @@ builds pandas tables on demand.
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +29,16 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "timeseries_frame",
+    "unknown_name_message",
 ]
 
 DAYS_PER_STEP = {"day": 1, "week": 7}
 
 EVENT_KINDS = ("disruption", "removal", "ban", "respawn")
+
+#: Files of a run saved by :meth:`Results.save`.
+_SAVED_ARRAYS = "results.npz"
+_SAVED_INFO = "results.json"
 
 
 class Recorder:
@@ -165,7 +173,23 @@ class Results:
         perceived risk among active groups), ``disruptions.P``, ``bans.P``, ``disclosure.P``;
         then every fragmentation measure.
         """
-        return timeseries_frame(self.arrays, self.metrics, self.platforms, self.step_unit)
+        df = timeseries_frame(self.arrays, self.metrics, self.platforms, self.step_unit)
+        if self.start_date is not None:
+            df.attrs["start_date"] = self.start_date.isoformat()
+        return df
+
+    @property
+    def start_date(self) -> datetime.date | None:
+        """Calendar date of step 0 (``run.start_date``), or None when the run has none."""
+        text = self.config.get("run", {}).get("start_date", "")
+        return datetime.date.fromisoformat(text) if text else None
+
+    def date_of(self, step: int) -> datetime.date | None:
+        """Calendar date of a step (None without ``run.start_date``)."""
+        start = self.start_date
+        if start is None:
+            return None
+        return start + datetime.timedelta(days=int(step) * DAYS_PER_STEP[self.step_unit])
 
     @property
     def by_crime_type(self) -> pd.DataFrame:
@@ -220,24 +244,43 @@ class Results:
         )
 
     def fragmentation_summary(
-        self, post_window: int = 90, pre_window: int | None = None
+        self, post_window: int = 90, pre_window: int | None = None, *, separate: bool = True
     ) -> pd.DataFrame:
         """Before/after values of every fragmentation measure around each shock.
 
         ``before`` is the value at the step before the shock (or the mean over ``pre_window``
-        steps), ``after`` the value ``post_window`` steps after it; see
-        :func:`migration_sim.metrics.fragmentation_summary`.
+        steps), ``after`` the value ``post_window`` steps after it or, with ``separate``
+        (default), at the step before the next shock if that comes first, so that a change is
+        credited to the shock in whose window it happened and windows never overlap; see
+        :func:`migration_sim.metrics.fragmentation_summary`. One seed shows what happened in
+        that run; compare replicates before calling a change an effect.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``shock`` (names of the shocks starting at that step), ``shock_step``,
+            ``measure``, ``before``, ``after``, ``change``, ``after_step``.
         """
         from migration_sim.metrics import fragmentation_summary
 
-        ts = self.timeseries
-        return fragmentation_summary(
-            ts[list(self.metrics)],
+        # steps where the measures were not computed (metrics.every > 1) are not recorded
+        ts = self.timeseries[list(self.metrics)].dropna(how="all")
+        table = fragmentation_summary(
+            ts,
             self.shock_steps,
             post_window=post_window,
             pre_window=pre_window,
             incomplete="clip",
+            separate=separate,
         )
+        names: dict[int, list[str]] = {}
+        for entry in self.shock_log:
+            if entry.get("kind") != "adoption" and entry.get("phase", "start") == "start":
+                names.setdefault(int(entry["step"]), [])
+                if entry["shock"] not in names[int(entry["step"])]:
+                    names[int(entry["step"])].append(str(entry["shock"]))
+        table.insert(0, "shock", [" + ".join(names.get(s, [])) for s in table["shock_step"]])
+        return table
 
     def migration_response(self, source: str, shock_step: int, horizon: int) -> dict[str, Any]:
         """Where the groups that left ``source`` went in the ``horizon`` steps after a shock.
@@ -330,13 +373,101 @@ class Results:
 
     def write_graphml(self, step: int, path: str | Path) -> None:
         """Write :meth:`communication_graph` at ``step`` to GraphML, atomically."""
-        import io
-
         import networkx as nx
 
         buf = io.BytesIO()
         nx.write_graphml(self.communication_graph(step), buf)
         atomic_write_bytes(path, buf.getvalue())
+
+    def save(self, folder: str | Path) -> list[str]:
+        """Write the run losslessly into an existing folder, for :meth:`load`.
+
+        Files: ``results.npz`` (every per-step array, measure, event, kept graph and group
+        attribute) and ``results.json`` (names, step unit, shock steps and log, configuration,
+        seed). Both are written atomically.
+
+        Returns
+        -------
+        list of str
+            The file names written.
+        """
+        folder = Path(folder)
+        blobs: dict[str, np.ndarray] = {f"arrays/{k}": v for k, v in self.arrays.items()}
+        blobs.update({f"metrics/{k}": v for k, v in self.metrics.items()})
+        blobs["events"] = self.events_array
+        for step, parts in self.graphs.items():
+            blobs.update({f"graphs/{step}/{i}": part for i, part in enumerate(parts)})
+        for k, v in self.group_attributes.items():
+            blobs[f"groups/{k}"] = v.astype(str) if v.dtype == object else v
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **blobs)
+        atomic_write_bytes(folder / _SAVED_ARRAYS, buf.getvalue())
+        info = {
+            "format": 1,
+            "platforms": self.platforms,
+            "crime_types": self.crime_types,
+            "step_unit": self.step_unit,
+            "shock_steps": self.shock_steps,
+            "shock_log": self.shock_log,
+            "config": self.config,
+            "seed": self.seed,
+        }
+        atomic_write_text(folder / _SAVED_INFO, to_json(info) + "\n")
+        return [_SAVED_ARRAYS, _SAVED_INFO]
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Results:
+        """Read a run written by :meth:`save` (the top level of a one-run results folder).
+
+        Raises
+        ------
+        FileNotFoundError
+            If the folder lacks ``results.npz`` or ``results.json`` (a folder written before
+            they existed, or not a run's folder).
+        """
+        folder = Path(folder)
+        missing = [n for n in (_SAVED_ARRAYS, _SAVED_INFO) if not (folder / n).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{folder} is not a saved run: it lacks {', '.join(missing)} (written by "
+                "Results.save and by migration-sim run since version 0.1)"
+            )
+        info = json.loads((folder / _SAVED_INFO).read_text(encoding="utf-8"))
+        arrays: dict[str, np.ndarray] = {}
+        metrics: dict[str, np.ndarray] = {}
+        graphs: dict[int, dict[int, np.ndarray]] = {}
+        groups: dict[str, np.ndarray] = {}
+        events = None
+        with np.load(folder / _SAVED_ARRAYS, allow_pickle=False) as data:
+            for key in data.files:
+                head, _, rest = key.partition("/")
+                if head == "arrays":
+                    arrays[rest] = data[key]
+                elif head == "metrics":
+                    metrics[rest] = data[key]
+                elif head == "graphs":
+                    step, _, part = rest.partition("/")
+                    graphs.setdefault(int(step), {})[int(part)] = data[key]
+                elif head == "groups":
+                    groups[rest] = data[key]
+                else:
+                    events = data[key]
+        if "crime_type" in groups:
+            groups["crime_type"] = groups["crime_type"].astype(object)
+        return cls(
+            platforms=info["platforms"],
+            crime_types=info["crime_types"],
+            step_unit=info["step_unit"],
+            arrays=arrays,
+            metrics=metrics,
+            events_array=events if events is not None else pack_events([]),
+            shock_steps=info["shock_steps"],
+            config=info["config"],
+            seed=info["seed"],
+            shock_log=info["shock_log"],
+            graphs={s: tuple(p[i] for i in sorted(p)) for s, p in sorted(graphs.items())},
+            group_attributes=groups,
+        )
 
     def final_shares(self) -> pd.Series:
         """Primary-platform shares of active groups at the last step."""
@@ -458,6 +589,21 @@ class RecordedDataCollector(mesa.DataCollector):
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """Every recorded column, one row per step (a copy)."""
         return self._view()["frame"].copy()
+
+
+def unknown_name_message(what: str, name: str, known: Sequence[str]) -> str:
+    """Error text for a name not in ``known``, suggesting the closest names (difflib).
+
+    Examples
+    --------
+    >>> unknown_name_message("outcome", "tg_fnal", ["tg_final", "broken_ties_final"])
+    "outcome 'tg_fnal' is not known; did you mean 'tg_final'? Known: tg_final, broken_ties_final"
+    """
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
+    return f"{what} {name!r} is not known{hint} Known: {', '.join(known)}"
 
 
 def pack_events(chunks: list[tuple[np.ndarray, ...]]) -> np.ndarray:

@@ -24,6 +24,7 @@ from migration_sim.results.core import Results, atomic_write_bytes, atomic_write
 from migration_sim.results.plots import (
     fragmentation_columns,
     plot_compare,
+    plot_differences,
     plot_flows,
     plot_fragmentation,
     plot_share_bands,
@@ -51,8 +52,10 @@ __all__ = [
     "is_complete",
     "is_results_folder",
     "provenance",
+    "replicate_comparison",
     "staged_folder",
     "summary_table",
+    "load_results",
     "write_comparison",
     "write_run",
     "write_run_files",
@@ -149,9 +152,11 @@ def write_run_files(results: Results, folder: str | Path, *, figures: bool = Tru
     """Write one run's tables (and figures) into an existing folder.
 
     Files: ``timeseries.parquet/.csv``, ``by_crime_type.parquet/.csv``, ``flows.csv``,
-    ``events.parquet/.csv``, ``shock_log.csv``, ``summary.csv``; with ``figures``:
-    ``shares.png``, ``flows.png`` and, when the run holds fragmentation measures,
-    ``fragmentation.png``.
+    ``events.parquet/.csv``, ``shock_log.csv``, ``summary.csv``, the lossless
+    ``results.npz`` and ``results.json`` read back by :func:`load_results`, one
+    ``graph_step_<s>.graphml`` per step in ``metrics.graph_steps`` (the communication graph, see
+    :meth:`Results.communication_graph`); with ``figures``: ``shares.png``, ``flows.png`` and,
+    when the run holds fragmentation measures, ``fragmentation.png``.
 
     Parameters
     ----------
@@ -173,9 +178,16 @@ def write_run_files(results: Results, folder: str | Path, *, figures: bool = Tru
     names += _write_frame(results.by_crime_type.set_index("step"), folder, "by_crime_type", both)
     names += _write_frame(results.flows, folder, "flows", ("csv",))
     names += _write_frame(results.events.set_index("step"), folder, "events", both)
-    shock_log = pd.DataFrame(results.shock_log, columns=["step", "shock", "kind", "platform"])
+    shock_log = pd.DataFrame(
+        results.shock_log, columns=["step", "shock", "kind", "phase", "platform"]
+    )
     names += _write_frame(shock_log.set_index("step"), folder, "shock_log", ("csv",))
     names += _write_frame(summary_table(results), folder, "summary", ("csv",))
+    names += results.save(folder)
+    for step in sorted(results.graphs):
+        name = f"graph_step_{step}.graphml"
+        results.write_graphml(step, folder / name)
+        names.append(name)
     if figures:
         names.append(save_figure(plot_shares(results), folder / "shares.png").name)
         names.append(save_figure(plot_flows(results), folder / "flows.png").name)
@@ -184,6 +196,44 @@ def write_run_files(results: Results, folder: str | Path, *, figures: bool = Tru
                 save_figure(plot_fragmentation(results), folder / "fragmentation.png").name
             )
     return names
+
+
+def load_results(folder: str | Path) -> Results | list[Results]:
+    """Read a results folder written by ``migration-sim run`` (or :func:`write_run`) back.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        A one-run folder, or a replicate folder (subfolders ``rep_000``, ``rep_001``, ...).
+
+    Returns
+    -------
+    Results or list of Results
+        The run, with its shock log (figures of it mark the shocks), configuration and seed;
+        for a replicate folder, the replicates in order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder is not a results folder holding saved runs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from migration_sim.model import run_scenario
+    >>> res = run_scenario("telegram_2024", seed=1, steps=5)
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = res.save(folder)
+    >>> load_results(folder).timeseries.equals(res.timeseries)
+    True
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"results folder {folder} does not exist")
+    reps = sorted(p for p in folder.glob("rep_[0-9][0-9][0-9]") if p.is_dir())
+    if reps and not (folder / "results.json").is_file():
+        return [Results.load(p) for p in reps]
+    return Results.load(folder)
 
 
 def environment() -> dict[str, Any]:
@@ -315,25 +365,32 @@ def write_run(
 
 def write_comparison(
     dest: str | Path,
-    runs: Mapping[str, Results],
+    runs: Mapping[str, Results] | Mapping[str, Sequence[Results]],
     *,
     configs: Mapping[str, Config],
     metadata: Mapping[str, Any],
     force: bool = False,
 ) -> Path:
-    """Write a comparison folder for scenarios run with the same seed, atomically.
+    """Write a comparison folder for scenarios run with the same seeds, atomically.
 
-    Files: ``comparison.csv`` (one row per outcome of :func:`final_outcomes`, one column per
-    scenario, then ``diff.<label>`` = that scenario minus the first), ``timeseries.parquet/.csv``
-    (all scenarios, with a ``scenario`` column), ``shares.png`` (one panel per scenario),
+    With one run per scenario: ``comparison.csv`` (one row per outcome of
+    :func:`final_outcomes`, one column per scenario, then ``diff.<label>`` = that scenario minus
+    the first), ``timeseries.parquet/.csv`` (all scenarios, with a ``scenario`` column) and
+    ``shares.png`` (one panel per scenario). With replicates (a sequence of Results per
+    scenario, replicate r of each run with the same seed): ``comparison.csv`` is
+    :func:`replicate_comparison` (means, mean differences, intervals over seeds and whether
+    each is distinguishable from zero), ``replicates.csv`` holds every replicate's final
+    outcomes (columns ``scenario``, ``replicate``), the time series gain a ``replicate``
+    level, ``differences.png`` draws the differences with their intervals and
+    ``shares_<label>.png`` each scenario's replicate bands. Both hold
     ``scenarios/<label>.toml`` (each resolved scenario), ``metadata.json`` and ``COMPLETE``.
 
     Parameters
     ----------
     dest : str or pathlib.Path
         The comparison folder to create.
-    runs : mapping of label to Results
-        The runs, the reference (first) scenario first.
+    runs : mapping of label to Results, or of label to sequence of Results
+        The runs (or replicates), the reference (first) scenario first.
     configs : mapping of label to Config
         The resolved scenarios.
     metadata : mapping
@@ -347,16 +404,40 @@ def write_comparison(
         ``dest``.
     """
     dest = Path(dest)
-    table = comparison_table(runs)
+    replicated = not all(isinstance(r, Results) for r in runs.values())
     with staged_folder(dest, force=force) as tmp:
-        files = _write_frame(table, tmp, "comparison", ("csv",))
-        combined = (
-            pd.concat([res.timeseries.assign(scenario=label) for label, res in runs.items()])
-            .set_index("scenario", append=True)
-            .reorder_levels(["scenario", "step"])
-        )
+        if replicated:
+            table = replicate_comparison(runs)  # type: ignore[arg-type]
+            files = _write_frame(table, tmp, "comparison", ("csv",))
+            finals = pd.concat(
+                [
+                    pd.DataFrame([final_outcomes(r) for r in reps]).assign(scenario=label)
+                    for label, reps in runs.items()
+                ]
+            )
+            finals.index.name = "replicate"
+            finals = finals.set_index("scenario", append=True).reorder_levels([1, 0])
+            files += _write_frame(finals, tmp, "replicates", ("csv",))
+            frames = [
+                res.timeseries.assign(scenario=label, replicate=r)
+                for label, reps in runs.items()
+                for r, res in enumerate(reps)  # type: ignore[arg-type]
+            ]
+            levels = ["scenario", "replicate", "step"]
+            outcomes = [o for o in COMPARE_OUTCOMES if o in table.index]
+            figure = plot_differences(table, outcomes)
+            files.append(save_figure(figure, tmp / "differences.png").name)
+            for label, reps in runs.items():
+                bands = plot_share_bands(list(reps), title=f"{label}: median and 10-90% band")  # type: ignore[arg-type]
+                files.append(save_figure(bands, tmp / f"shares_{label}.png").name)
+        else:
+            table = comparison_table(runs)  # type: ignore[arg-type]
+            files = _write_frame(table, tmp, "comparison", ("csv",))
+            frames = [res.timeseries.assign(scenario=label) for label, res in runs.items()]
+            levels = ["scenario", "step"]
+            files.append(save_figure(plot_compare(runs), tmp / "shares.png").name)  # type: ignore[arg-type]
+        combined = pd.concat(frames).set_index(levels[:-1], append=True).reorder_levels(levels)
         files += _write_frame(combined, tmp, "timeseries", ("parquet", "csv"))
-        files.append(save_figure(plot_compare(runs), tmp / "shares.png").name)
         (tmp / "scenarios").mkdir()
         for label, cfg in configs.items():
             save_scenario(cfg, tmp / "scenarios" / f"{label}.toml", comment=f"scenario {label}")
@@ -364,6 +445,19 @@ def write_comparison(
         meta = {**metadata, "files": sorted([*files, "metadata.json", COMPLETE])}
         atomic_write_text(tmp / "metadata.json", to_json(meta) + "\n")
     return dest
+
+
+#: Outcomes drawn in ``differences.png`` and printed by ``migration-sim compare``, when present.
+COMPARE_OUTCOMES = (
+    "share.Telegram",
+    "share_multihoming",
+    "mean_platforms",
+    "effective_platforms_primary",
+    "broken_tie_share",
+    "comm_giant_share",
+    "coverage_groups",
+    "coverage_severity",
+)
 
 
 def comparison_table(runs: Mapping[str, Results]) -> pd.DataFrame:
@@ -387,6 +481,68 @@ def comparison_table(runs: Mapping[str, Results]) -> pd.DataFrame:
     for label in labels[1:]:
         table[f"diff.{label}"] = table[label] - table[labels[0]]
     return table
+
+
+def replicate_comparison(
+    runs: Mapping[str, Sequence[Results]], *, level: float = 0.95
+) -> pd.DataFrame:
+    """Mean differences to the first scenario over replicates, with intervals over seeds.
+
+    Replicate r of every scenario must use the same seed (common random numbers: the
+    difference of replicate r is paired). For each outcome of :func:`final_outcomes` and each
+    scenario after the first, the paired differences d_r = scenario_r - reference_r give the
+    mean difference, its standard error s/sqrt(R) and a Student-t interval at ``level``; a
+    difference is *distinguishable from zero* when the interval excludes 0.
+
+    Parameters
+    ----------
+    runs : mapping of label to sequence of Results
+        Replicates of each scenario, the reference scenario first; replicate r of each used
+        the same seed. At least 2 replicates each, the same number everywhere.
+    level : float
+        Confidence level of the intervals, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``outcome``; columns ``mean.<label>`` for every scenario, then per other label
+        ``diff.<label>``, ``lo.<label>``, ``hi.<label>`` and ``distinguishable.<label>`` (bool).
+
+    Raises
+    ------
+    ValueError
+        For fewer than two scenarios, fewer than two replicates, unequal replicate counts or
+        a level outside (0, 1).
+    """
+    from scipy import stats
+
+    labels = list(runs)
+    counts = {label: len(r) for label, r in runs.items()}
+    if len(labels) < 2:
+        raise ValueError(f"runs has {len(labels)} scenario(s): give at least two")
+    if len(set(counts.values())) != 1 or min(counts.values()) < 2:
+        raise ValueError(
+            f"replicates per scenario = {counts} is not allowed: expected the same number, "
+            "at least 2, for every scenario"
+        )
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level = {level!r} is not allowed: expected a number in (0, 1)")
+    tables = {
+        label: pd.DataFrame([final_outcomes(res) for res in reps]) for label, reps in runs.items()
+    }
+    n = counts[labels[0]]
+    t = float(stats.t.ppf(0.5 + level / 2, n - 1))
+    out = pd.DataFrame({f"mean.{label}": tables[label].mean() for label in labels})
+    out.index.name = "outcome"
+    ref = tables[labels[0]]
+    for label in labels[1:]:
+        d = tables[label] - ref
+        mean, half = d.mean(), t * d.std(ddof=1) / np.sqrt(n)
+        out[f"diff.{label}"] = mean
+        out[f"lo.{label}"] = mean - half
+        out[f"hi.{label}"] = mean + half
+        out[f"distinguishable.{label}"] = (mean - half > 0) | (mean + half < 0)
+    return out
 
 
 def _scenario_comment(metadata: Mapping[str, Any]) -> str:

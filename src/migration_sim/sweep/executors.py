@@ -99,6 +99,7 @@ __all__ = [
     "reproduce_run",
     "run_seed",
     "run_sweep",
+    "safe_start_method",
 ]
 
 RunFn = Callable[..., Any]
@@ -349,6 +350,24 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     server = getattr(multiprocessing.forkserver, "_forkserver", None)
     with contextlib.suppress(Exception):
         server._stop()  # the forkserver would otherwise live as long as this process
+
+
+def safe_start_method() -> str:
+    """Make ``forkserver`` the default multiprocessing start method where it is ``fork``.
+
+    Tools that take the default (EMA Workbench's ``MultiprocessingEvaluator``) then do not
+    fork a process that already ran the model: forking after numba's OpenMP threads started
+    ("fork() called from a process already using GNU OpenMP") can hang the workers. A start
+    method chosen explicitly (``spawn`` or ``forkserver``) is kept.
+
+    Returns
+    -------
+    str
+        The default start method now in force.
+    """
+    if multiprocessing.get_start_method(allow_none=True) in (None, "fork"):
+        multiprocessing.set_start_method("forkserver", force=True)
+    return multiprocessing.get_start_method()
 
 
 _SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -794,8 +813,19 @@ class EMAModel:
 
     Parameter names are dotted config keys; because EMA Workbench prefers identifiers,
     ``__`` may stand for ``.`` (``choice__beta`` is ``choice.beta``). The keyword ``seed``
-    (default 0) seeds the run. Instances pickle, so EMA's multiprocessing evaluator can ship
-    them.
+    (default 0) seeds the run, so every experiment of a plain ``Model`` uses the same seed
+    (common random numbers). For replicates use EMA's ``ReplicatorModel`` with
+    ``model.replications = f.replications(n)``: an integer there gives n empty replications,
+    all with seed 0, hence identical. Instances pickle, so EMA's multiprocessing evaluator can
+    ship them.
+
+    A call makes the default multiprocessing start method safe for EMA's
+    ``MultiprocessingEvaluator`` (which uses the default): where it is ``fork`` it becomes
+    ``forkserver`` (see :func:`safe_start_method`), because forking a process whose model
+    already ran (its numba/OpenMP threads started) can hang the workers. After running the
+    model in the parent by other means, call :func:`safe_start_method` before creating the
+    evaluator. A script using the evaluator needs the usual ``if __name__ == "__main__":``
+    guard.
 
     Parameters
     ----------
@@ -832,8 +862,36 @@ class EMAModel:
         self.run_fn = run_fn
         self._base: Any = None
 
+    def replications(self, n: int, seed: int = 0) -> list[dict[str, int]]:
+        """Seeds of ``n`` replicates for EMA Workbench's ``ReplicatorModel.replications``.
+
+        Parameters
+        ----------
+        n
+            Number of replicates (>= 1).
+        seed
+            Master seed; replicate r uses an integer drawn from
+            ``numpy.random.SeedSequence(seed).spawn(n)[r]``.
+
+        Returns
+        -------
+        list of dict
+            ``[{"seed": s_0}, {"seed": s_1}, ...]``, distinct and reproducible.
+
+        Examples
+        --------
+        >>> seeds = EMAModel(["final:n_active"]).replications(3)
+        >>> len({r["seed"] for r in seeds})
+        3
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n = {n!r} is not allowed: expected an integer >= 1")
+        children = np.random.SeedSequence(seed).spawn(n)
+        return [{"seed": int(c.generate_state(1, np.uint64)[0] >> np.uint64(1))} for c in children]
+
     def __call__(self, seed: int = 0, **params: Any) -> dict[str, float]:
         """Run once with ``params`` as config overrides; return the outcomes."""
+        safe_start_method()
         if self.scenario is not None and self._base is None:
             self._base = _load_base_config(self.scenario)
         if self.run_fn is None:

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from migration_sim.config.errors import ConfigError
+from migration_sim.results.core import unknown_name_message
 
 __all__ = ["Outcome", "OutcomeError", "parse_outcome", "evaluate_outcomes"]
 
@@ -124,8 +125,8 @@ class Outcome:
         """
         if self.column not in timeseries.columns:
             raise OutcomeError(
-                f"outcome {self.name!r} reads column {self.column!r}, which the time series "
-                f"lacks; columns: {sorted(map(str, timeseries.columns))}"
+                f"outcome {self.name!r} reads a column the time series lacks: "
+                + unknown_name_message("column", self.column, sorted(map(str, timeseries.columns)))
             )
         values = timeseries[self.column].to_numpy(dtype=np.float64)
         steps = timeseries.index.to_numpy()

@@ -30,6 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from migration_sim.config.errors import ConfigError
+from migration_sim.results.core import unknown_name_message
 from migration_sim.sweep.spec import SAMPLE_PREFIX, SweepSpec
 from migration_sim.sweep.store import atomic_write, load_design, load_summary, read_meta
 
@@ -110,7 +111,8 @@ def _ok(sweep: Sweep) -> pd.DataFrame:
 def _check_outcome(sweep: Sweep, outcome: str) -> None:
     if outcome not in sweep.outcomes:
         raise SensitivityError(
-            f"outcome {outcome!r} is not recorded by this sweep; recorded: {sweep.outcomes}"
+            unknown_name_message("outcome", outcome, list(sweep.outcomes))
+            + " (outcomes recorded by this sweep)"
         )
 
 

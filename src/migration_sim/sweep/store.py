@@ -6,9 +6,16 @@ Layout of a sweep folder::
     spec.toml         the spec, for people
     design.parquet    one row per design point
     index.json        which runs each chunk holds (lists of ok and failed run ids)
-    chunks/outcomes-000001.parquet     one row per run: ids, seed, parameters, outcomes,
-                                       status, error, traceback, run_time
-    chunks/timeseries-000001.parquet   optional: run_id, step and the time-series columns
+    chunks/outcomes/part-000001.parquet     one row per run: ids, seed, parameters,
+                                            outcomes, status, error, traceback, run_time
+    chunks/timeseries/part-000001.parquet   optional: run_id, step and the time-series columns
+
+Each table is its own folder of parquet files with one schema, so any parquet reader takes it
+as a dataset: ``pyarrow.dataset.dataset("<sweep>/chunks/outcomes")``,
+``duckdb.sql("select * from '<sweep>/chunks/outcomes/*.parquet'")``,
+``polars.read_parquet("<sweep>/chunks/outcomes/*.parquet")`` or
+``pandas.read_parquet("<sweep>/chunks/outcomes")``. A run retried with ``--retry-failed``
+keeps only its newest row: older chunks are rewritten without it.
 
 Every file is written atomically (a temporary file in the same folder, fsync, ``os.replace``,
 fsync of the folder), timeseries before outcomes before the index. A crash can therefore leave
@@ -67,7 +74,9 @@ DESIGN = "design.parquet"
 INDEX = "index.json"
 CHUNKS = "chunks"
 LOCK = ".lock"
-_CHUNK = re.compile(r"^outcomes-(\d{6,})\.parquet$")
+OUTCOMES = "outcomes"
+TIMESERIES = "timeseries"
+_CHUNK = re.compile(r"^part-(\d{6,})\.parquet$")
 _OWNED = (META, SPEC, DESIGN, INDEX, CHUNKS)
 
 
@@ -202,14 +211,15 @@ class SweepStore:
                 if not force:
                     raise SpecMismatchError(_mismatch_message(self.directory, old, meta))
                 self._wipe()
-        elif (self.directory / INDEX).exists() or any(self.chunk_dir.glob("*.parquet")):
+        elif (self.directory / INDEX).exists() or any(self.chunk_dir.rglob("*.parquet")):
             if not force:
                 raise SpecMismatchError(
                     f"{self.directory} holds sweep chunks but no {META}; use --force "
                     "(force=True) to replace them"
                 )
             self._wipe()
-        self.chunk_dir.mkdir(exist_ok=True)
+        for table in (OUTCOMES, TIMESERIES):
+            (self.chunk_dir / table).mkdir(parents=True, exist_ok=True)
         if not meta_path.exists():
             atomic_write(
                 self.directory / SPEC, lambda fh: fh.write(tomli_w.dumps(dict(spec_toml)).encode())
@@ -237,11 +247,11 @@ class SweepStore:
         """Make the index agree with the chunk files after a crash."""
         for stray in self.directory.glob(".*.tmp"):
             stray.unlink()
-        for stray in self.chunk_dir.glob(".*.tmp"):
+        for stray in self.chunk_dir.rglob(".*.tmp"):
             stray.unlink()
         entries = {e["seq"]: e for e in _read_index(self.directory)}
         on_disk = {}
-        for path in self.chunk_dir.glob("outcomes-*.parquet"):
+        for path in (self.chunk_dir / OUTCOMES).glob("part-*.parquet"):
             m = _CHUNK.match(path.name)
             if m:
                 on_disk[int(m.group(1))] = path
@@ -252,7 +262,7 @@ class SweepStore:
         for seq in sorted(set(on_disk) - set(entries)):
             entries[seq] = _entry_from_file(self.directory, on_disk[seq], seq)
             changed = True
-        for path in self.chunk_dir.glob("timeseries-*.parquet"):
+        for path in (self.chunk_dir / TIMESERIES).glob("part-*.parquet"):
             seq = int(path.stem.split("-")[1])
             if seq not in on_disk:
                 path.unlink()  # its outcomes file was never written: the chunk did not happen
@@ -261,6 +271,26 @@ class SweepStore:
         self._index = ordered
         if changed:
             _write_json(self.directory / INDEX, {"format": FORMAT_VERSION, "chunks": ordered}, None)
+        self._drop_superseded_rows()
+
+    def _drop_superseded_rows(self) -> None:
+        """Rewrite chunk files that still hold rows of runs a later chunk superseded.
+
+        The index already ignores such rows; rewriting the files (atomically, after the index)
+        keeps each table folder a clean dataset for readers that do not use the index.
+        """
+        for entry in self.index():
+            live = set(entry["ok"]) | set(entry["failed"])
+            for kind in (OUTCOMES, TIMESERIES):
+                if not entry[kind]:
+                    continue
+                path = self.directory / entry[kind]
+                ids = pq.read_table(path, columns=["run_id"]).column("run_id")
+                if set(ids.to_pylist()) <= live:
+                    continue
+                table = pq.read_table(path)
+                keep = pc.is_in(table.column("run_id"), pa.array(sorted(live), type=ids.type))
+                _write_parquet(path, table.filter(keep))
 
     def run_status(self) -> dict[int, str]:
         """Map each recorded run id to ``"ok"`` or ``"failed"`` (from the index)."""
@@ -292,9 +322,9 @@ class SweepStore:
         meta = {b"migration_sim": json.dumps(prov).encode()}
         ts_name = None
         if timeseries is not None and timeseries.num_rows:
-            ts_name = f"{CHUNKS}/timeseries-{seq:06d}.parquet"
+            ts_name = f"{CHUNKS}/{TIMESERIES}/part-{seq:06d}.parquet"
             _write_parquet(self.directory / ts_name, timeseries.replace_schema_metadata(meta))
-        out_name = f"{CHUNKS}/outcomes-{seq:06d}.parquet"
+        out_name = f"{CHUNKS}/{OUTCOMES}/part-{seq:06d}.parquet"
         _write_parquet(self.directory / out_name, outcomes.replace_schema_metadata(meta))
         ids = outcomes.column("run_id").to_pylist()
         status = outcomes.column("status").to_pylist()
@@ -308,8 +338,10 @@ class SweepStore:
             **prov,
         }
         index.append(entry)
-        _supersede(index)
+        superseded = _supersede(index)
         _write_json(self.directory / INDEX, {"format": FORMAT_VERSION, "chunks": index}, None)
+        if superseded:
+            self._drop_superseded_rows()
         return seq
 
 
@@ -324,12 +356,12 @@ def _entry_from_file(directory: Path, path: Path, seq: int) -> dict[str, Any]:
     table = pq.read_table(path, columns=["run_id", "status"])
     ids = table.column("run_id").to_pylist()
     status = table.column("status").to_pylist()
-    ts = directory / CHUNKS / f"timeseries-{seq:06d}.parquet"
+    ts = directory / CHUNKS / TIMESERIES / path.name
     raw = (pq.read_schema(path).metadata or {}).get(b"migration_sim", b"{}")
     return {
         "seq": seq,
-        "outcomes": f"{CHUNKS}/{path.name}",
-        "timeseries": f"{CHUNKS}/{ts.name}" if ts.exists() else None,
+        "outcomes": f"{CHUNKS}/{OUTCOMES}/{path.name}",
+        "timeseries": f"{CHUNKS}/{TIMESERIES}/{ts.name}" if ts.exists() else None,
         "ok": [i for i, s in zip(ids, status, strict=True) if s == "ok"],
         "failed": [i for i, s in zip(ids, status, strict=True) if s != "ok"],
         "written": None,
