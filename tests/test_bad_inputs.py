@@ -755,7 +755,118 @@ def cli_cases() -> list[Case]:
     ]
 
 
-CASES = file_cases() + network_cases() + value_cases() + api_cases() + spec_cases() + cli_cases()
+# --------------------------------------------------------------- validate-model and calibrate
+PATTERN_OK = (
+    '[[pattern]]\nname = "p"\nscenario = "takedown"\nmeasure = "split_share"\n'
+    'params = { source = "Telegram", horizon = 30 }\ntarget = 0.1\ntolerance = 0.1\n'
+    'use = "validation"\nsource = "test"\n'
+)
+
+
+def _pattern_with(old: str, new: str) -> str:
+    assert old in PATTERN_OK
+    return PATTERN_OK.replace(old, new)
+
+
+def validation_cases() -> list[Case]:
+    cases = []
+    for kind, (_, words) in FILE_KINDS.items():
+        files, path = _file_setup(kind, "p.toml")
+        cases.append(
+            Case(
+                f"patterns-{kind}",
+                "patterns file",
+                files,
+                ("validate-model", "--patterns", path),
+                expect=words,
+            )
+        )
+        files, path = _file_setup(kind, "cal.toml")
+        cases.append(
+            Case(
+                f"calibration-spec-{kind}",
+                "calibration spec",
+                files,
+                ("calibrate", path),
+                expect=words,
+            )
+        )
+    bad_patterns = {
+        "unknown-key": (
+            _pattern_with('use = "validation"', 'use = "validation"\ncolour = 1'),
+            ("colour",),
+        ),
+        "measure": (_pattern_with('"split_share"', '"split"'), ("measure", "split_share")),
+        "use": (_pattern_with('"validation"', '"both"'), ("use", "calibration")),
+        "tolerance": (_pattern_with("tolerance = 0.1", "tolerance = -1"), ("tolerance", ">= 0")),
+        "target": (_pattern_with("target = 0.1", 'target = "a lot"'), ("target", "number")),
+        "scenario": (_pattern_with('"takedown"', '"takedwon"'), ("scenario", "built-in")),
+        "param-unknown": (
+            _pattern_with("horizon = 30", "horizon = 30, step = 3"),
+            ("step", "unknown"),
+        ),
+        "param-missing": (_pattern_with(", horizon = 30", ""), ("horizon", "missing")),
+        "duplicate": (PATTERN_OK + PATTERN_OK, ("duplicate", "'p'")),
+        "none": ("# nothing\n", ("no [[pattern]]",)),
+    }
+    for name, (text, words) in bad_patterns.items():
+        cases.append(
+            Case(
+                f"patterns-value-{name}",
+                "patterns value",
+                {"p.toml": text},
+                ("validate-model", "--patterns", "p.toml"),
+                expect=words,
+            )
+        )
+    good = '[parameters]\n"choice.w_follow" = [0.0, 6.0]\n'
+    bad_specs = {
+        "unknown-key": (good + "budget = 3\n", ("budget",)),
+        "no-parameters": ("seed = 1\n", ("parameters",)),
+        "not-a-list": ('[parameters]\n"choice.w_follow" = 6.0\n', ("choice.w_follow", "list")),
+        "unknown-parameter": ('[parameters]\n"choice.w_fllow" = [1.0]\n', ("w_fllow",)),
+        "bad-value": ('[parameters]\n"choice.beta" = [-1.0]\n', ("choice.beta",)),
+        "replicates": ("replicates = 0\n" + good, ("replicates", ">= 1")),
+        "seed": ("seed = -2\n" + good, ("seed", ">= 0")),
+    }
+    for name, (text, words) in bad_specs.items():
+        cases.append(
+            Case(
+                f"calibration-value-{name}",
+                "calibration value",
+                {"cal.toml": text},
+                ("calibrate", "cal.toml"),
+                expect=words,
+            )
+        )
+    cases += [
+        Case(
+            "cli-validate-model-replicates-zero",
+            "cli argument",
+            {},
+            ("validate-model", "--replicates", "0"),
+            expect=("--replicates",),
+        ),
+        Case(
+            "cli-validate-model-workers-word",
+            "cli argument",
+            {},
+            ("validate-model", "--workers", "many"),
+            expect=("--workers",),
+        ),
+    ]
+    return cases
+
+
+CASES = (
+    file_cases()
+    + network_cases()
+    + value_cases()
+    + api_cases()
+    + spec_cases()
+    + cli_cases()
+    + validation_cases()
+)
 
 
 def _make(folder: Path, files: dict[str, bytes | str | None]) -> None:

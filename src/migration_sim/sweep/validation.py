@@ -12,6 +12,7 @@ band).
 
 from __future__ import annotations
 
+import inspect
 import math
 import multiprocessing
 import tomllib
@@ -28,7 +29,7 @@ import pandas as pd
 from migration_sim.config import Config, ConfigError
 from migration_sim.config.errors import InputFileError, read_text_file
 from migration_sim.config.files import atomic_write_text
-from migration_sim.config.scenario import builtin_scenario
+from migration_sim.config.scenario import builtin_scenario, builtin_scenario_names
 from migration_sim.model.model import MigrationModel
 from migration_sim.model.runner import replicate_seeds
 from migration_sim.results.core import Results
@@ -234,9 +235,22 @@ def _pattern(entry: Mapping[str, Any], i: int) -> Pattern:
         raise fail("tolerance", "a number >= 0")
     if not isinstance(entry.get("every_replicate", False), bool):
         raise fail("every_replicate", "true or false")
+    if entry["scenario"] not in builtin_scenario_names():
+        raise fail("scenario", "a built-in scenario: " + ", ".join(builtin_scenario_names()))
     params = entry.get("params", {})
     if not isinstance(params, Mapping):
         raise fail("params", "a table of the measure's parameters")
+    accepted = inspect.signature(MEASURES[entry["measure"]]).parameters
+    named = [n for n, q in accepted.items() if q.kind is inspect.Parameter.KEYWORD_ONLY]
+    needed = [n for n in named if accepted[n].default is inspect.Parameter.empty]
+    unknown = [k for k in params if k not in named]
+    missing = [k for k in needed if k not in params]
+    if unknown or missing:
+        problem = f"unknown {unknown}" if unknown else f"missing {missing}"
+        raise ConfigError(
+            f"pattern.{label}.params: {problem}; measure {entry['measure']!r} takes "
+            f"{', '.join(named)} (required: {', '.join(needed)})"
+        )
     return Pattern(**{**entry, "params": dict(params)})
 
 
