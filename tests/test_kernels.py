@@ -1,3 +1,4 @@
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -138,6 +139,28 @@ def test_first_event_probability_and_split_are_analytical():
     share0 = np.mean(plats == 0)
     assert share0 == pytest.approx(h[0] / h.sum(), abs=1e-3)
     assert not (plats == 2).any()  # not a member of platform 2
+
+
+def test_first_event_is_the_same_with_a_reused_work_array_and_any_thread_count():
+    rng = np.random.default_rng(5)
+    n, k = 5_000, 4
+    member = rng.random((n, k)) < 0.5
+    args = (
+        member, rng.random(k), rng.random(3) * 4, rng.integers(0, 3, n), rng.random(n) < 0.9,
+        rng.random(n), rng.random(n), rng.random(k), rng.random(n),
+    )  # fmt: skip
+    groups, plats = kernels.first_event(*args)
+    assert groups.size > 100 and np.all(np.diff(groups) > 0)  # ascending, each group once
+    work = np.full(n, 123, np.int64)  # stale contents must not leak into the result
+    previous = numba.get_num_threads()
+    try:
+        for threads in (1, previous):
+            numba.set_num_threads(threads)
+            again = kernels.first_event(*args, work)
+            assert np.array_equal(again[0], groups) and np.array_equal(again[1], plats)
+    finally:
+        numba.set_num_threads(previous)
+    assert all(member[groups, plats])  # an event falls on a platform the group is on
 
 
 def test_risk_update_fixed_point_and_observed_term():

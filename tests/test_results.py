@@ -164,3 +164,12 @@ def test_network_figure_draws_the_same_sample_at_each_kept_step(res):
     assert "of drawn ties without a common platform" in right.get_title()
     with pytest.raises(ValueError, match="no stored communication graph at \\[5\\]"):
         plot_network(res, [5])
+
+
+def test_event_log_keeps_copies_not_views_of_the_model_arrays():
+    rec = ms.MigrationModel(n_groups=50, steps=1, rng=1).recorder
+    big = np.arange(1_000, dtype=np.int64)
+    before = len(rec.events)
+    rec.log_events(3, "disruption", big[:2], big[5:7], np.zeros(1_000, np.int64))
+    stored = rec.events[before]
+    assert not any(np.shares_memory(part, big) for part in stored)  # the base can be freed

@@ -62,7 +62,6 @@ def size_score(size: np.ndarray, size_min: float, size_max: float) -> np.ndarray
     return np.log(size / size_min) / np.log(size_max / size_min)
 
 
-@numba.njit(cache=True)
 def first_event(
     member: np.ndarray,
     platform_weight: np.ndarray,
@@ -73,6 +72,7 @@ def first_event(
     reach_need: np.ndarray,
     reach: np.ndarray,
     u: np.ndarray,
+    work: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw at most one event per group over its platforms, by competing risks.
 
@@ -84,30 +84,41 @@ def first_event(
     per group decides both: an event if ``u_i < p_i``, and the platform as the first k whose
     cumulative hazard exceeds ``(u_i / p_i) H_i``.
 
-    Compiled with numba: one pass over the presence matrix, no temporaries.
-    Complexity: O(N K).
+    Compiled with numba: one parallel pass over the presence matrix (each group on its own, so
+    the result does not depend on the thread count), then the groups with an event in
+    ascending order. ``work`` is an optional int64 array of length N that the pass may
+    overwrite; a caller that draws events every step passes the same one each time, which
+    spares allocating (and page-faulting) N fresh integers per call. Complexity: O(N K).
 
     Returns
     -------
     groups, platforms : numpy.ndarray
         Indices of the groups with an event and the platform of each (int64).
     """
+    chosen = np.empty(member.shape[0], np.int64) if work is None else work
+    _event_platforms(
+        member, platform_weight, type_weight, crime_type, active, size01, reach_need, reach, u,
+        chosen,
+    )  # fmt: skip
+    groups = np.flatnonzero(chosen >= 0).astype(np.int64, copy=False)
+    return groups, chosen[groups]
+
+
+@numba.njit(cache=True, parallel=True)
+def _event_platforms(
+    member, platform_weight, type_weight, crime_type, active, size01, reach_need, reach, u, out
+):
+    """``out[i]`` = the platform of group i's event (see :func:`first_event`), or -1 if none."""
     n, k_count = member.shape
-    groups = np.empty(n, np.int64)
-    platforms = np.empty(n, np.int64)
-    h = np.empty(k_count)
-    n_hit = 0
-    for i in range(n):
+    for i in numba.prange(n):
+        out[i] = -1
         if not active[i] or type_weight[crime_type[i]] == 0.0:
             continue
         half_b = type_weight[crime_type[i]] * 0.5
         total = 0.0
         for k in range(k_count):
             if member[i, k]:
-                h[k] = platform_weight[k] * half_b * (size01[i] + reach[k] * reach_need[i])
-            else:
-                h[k] = 0.0
-            total += h[k]
+                total += platform_weight[k] * half_b * (size01[i] + reach[k] * reach_need[i])
         # p = 1 - exp(-H) <= H, so u >= H means no event without computing p
         if u[i] >= total:
             continue
@@ -117,15 +128,14 @@ def first_event(
             cum = 0.0
             chosen = -1
             for k in range(k_count):
-                if h[k] > 0.0:
-                    chosen = k
-                    cum += h[k]
-                    if cum > threshold:
-                        break
-            groups[n_hit] = i
-            platforms[n_hit] = chosen
-            n_hit += 1
-    return groups[:n_hit], platforms[:n_hit]
+                if member[i, k]:
+                    h = platform_weight[k] * half_b * (size01[i] + reach[k] * reach_need[i])
+                    if h > 0.0:
+                        chosen = k
+                        cum += h
+                        if cum > threshold:
+                            break
+            out[i] = chosen
 
 
 def spread_news(

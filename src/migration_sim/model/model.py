@@ -381,6 +381,14 @@ class MigrationModel(mesa.Model):
             buf = self._buffers[(stream, shape)] = np.empty(shape)
         return self.streams[stream].random(out=buf)
 
+    def _work_buffer(self, name: str, n: int, dtype: type) -> np.ndarray:
+        """A reusable scratch array of ``n`` items (contents undefined; one per name)."""
+        key = (f"work:{name}", (n,))
+        buf = self._buffers.get(key)
+        if buf is None or buf.dtype != dtype:
+            buf = self._buffers[key] = np.empty(n, dtype)
+        return buf
+
     def _choice_state(self) -> tuple:
         """Read-only inputs of the compiled utility and revision kernels."""
         pop, net = self.population, self.network
@@ -511,6 +519,7 @@ class MigrationModel(mesa.Model):
             pop.reach_need,
             self.platform.reach,
             u,
+            self._work_buffer("events", pop.n, np.int64),
         )
 
     def _resize(self, groups: np.ndarray, size: np.ndarray) -> None:

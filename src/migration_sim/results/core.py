@@ -114,8 +114,8 @@ class Recorder:
                 (
                     np.full(groups.size, step, np.int64),
                     np.full(groups.size, code, np.int8),
-                    groups.astype(np.int64),
-                    np.asarray(platforms, np.int64),
+                    groups.astype(np.int64),  # copies: a view would keep its base alive
+                    np.array(platforms, np.int64),
                     crime_type[groups].astype(np.int64),
                 )
             )
