@@ -280,6 +280,15 @@ class RiskConfig:
         "mean salience among contacts when that is higher.",
         "prob",
     )
+    attention_memory: float = _param(
+        0.99,
+        "Weight on last step's attention to disclosure: attention A' = max(attention_memory x "
+        "A, largest news salience the group holds about any platform). Used only when "
+        "choice.w_attention > 0.",
+        "prob",
+        source="judgement (a disclosure scandal keeps platforms' disclosure policies in view for "
+        "months: half-life about 70 days)",
+    )
 
 
 @dataclass(frozen=True)
@@ -422,6 +431,17 @@ class ChoiceConfig:
         source="calibrated with w_ban (same SMM grid, experiments/calibration/"
         "coordination_and_bans.toml) on takedown_top_destination (ElBahrawy et al. 2020: the "
         "top destination takes ~2/3 of migrants); mechanism: La Cava et al. 2023",
+    )
+    w_attention: float = _param(
+        0.0,
+        "Attention to disclosure: news about a platform makes a group weigh the disclosure of "
+        "every platform; adds w_attention x attention x exposure_k to the perceived risk of "
+        "every platform k in the choice (0 = off).",
+        "nonneg",
+        source="salience of an attribute raises its weight in choice (Bordalo, Gennaioli & "
+        "Shleifer 2013); after Telegram's 2024 disclosure news, forums compared the privacy of "
+        "alternatives and experts expected moves to Signal or Session (shared/research/"
+        "groups.md, facts.md)",
     )
     unsettled_steps: int = _param(
         14,
