@@ -21,7 +21,17 @@ from migration_sim.model.runner import replicate_seeds
 
 PRIVACY = ["Signal", "Session", "SimpleX", "Matrix", "Jabber", "Tox", "Threema"]
 MAINSTREAM = ["WhatsApp", "Discord"]
-TERMS = ["reach", "network", "popularity", "risk", "usability", "alpha", "ban", "follow"]
+TERMS = [
+    "reach",
+    "network",
+    "popularity",
+    "risk",
+    "usability",
+    "alpha",
+    "ban",
+    "follow",
+    "attention",
+]
 
 
 def terms(m: MigrationModel, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -46,6 +56,10 @@ def terms(m: MigrationModel, rows: np.ndarray) -> dict[str, np.ndarray]:
         "alpha": np.broadcast_to(m.constants, (rows.size, k)),
         "ban": -w.ban * m.ban_pressure[rows],
         "follow": w.follow * m.unsettled_now[rows, None] * m.follow[None, :],
+        "attention": -w.risk
+        * w.attention
+        * (m.attention[rows] * pop.risk_aversion[rows] * sev)[:, None]
+        * m.exposure_k[None, :],
     }
     return out
 
@@ -69,6 +83,7 @@ def run(scenario: str, seed, overrides: dict, record: bool):
             risk = m.population.risk[idx].copy()
             disp = m.displaced[idx].copy()
             bp = m.ban_pressure[idx, tg].copy()
+            att = m.attention[idx].copy()
             orig(u_revise, u_choice, speedup)
             after = m.population.primary[idx]
             moved = (after >= 0) & (after != tg)
@@ -83,6 +98,7 @@ def run(scenario: str, seed, overrides: dict, record: bool):
                         risk=risk[sel],
                         displaced=disp[sel],
                         ban_tg=bp[sel],
+                        attention=att[sel],
                         v0=v0[idx[sel]],
                     )
                 )
@@ -148,12 +164,14 @@ def main() -> None:
             to_main, to_priv = np.mean(cls[s] == "mainstream"), np.mean(cls[s] == "privacy")
             print(f"  {t:11s} {to_main:.2f} / {to_priv:.2f}  n={s.sum()}")
     print("mean Telegram ban pressure of movers", ban_tg.mean().round(3))
+    att = np.concatenate([mv["attention"] for mv in late])
+    print(f"attention of movers at the move: mean {att.mean():.3f}, median {np.median(att):.3f}")
     print("\nperceived risk R_ik of movers at the move (mean):")
     for p in ["Telegram", "WhatsApp", "Discord", "Signal", "Session", "Jabber"]:
         k = names.index(p)
         print(f"  {p:9s} R {risk[:, k].mean():.3f}  risk term {tt['risk'][:, k].mean():+.3f}")
     print("\nutility terms (mean over movers) per platform:")
-    print("  platform   " + " ".join(f"{t:>10s}" for t in TERMS) + "       V0")
+    print("  platform  " + " ".join(f"{t:>10s}" for t in TERMS) + "       V0")
     for p in ["Telegram", "WhatsApp", "Discord", "Signal", "Session", "Jabber", "Forums"]:
         k = names.index(p)
         print(

@@ -281,13 +281,14 @@ class RiskConfig:
         "prob",
     )
     attention_memory: float = _param(
-        0.99,
+        0.995,
         "Weight on last step's attention to disclosure: attention A' = max(attention_memory x "
         "A, largest news salience the group holds about any platform). Used only when "
         "choice.w_attention > 0.",
         "prob",
-        source="judgement (a disclosure scandal keeps platforms' disclosure policies in view for "
-        "months: half-life about 70 days)",
+        source="calibrated with choice.w_attention (SMM grid, experiments/calibration/"
+        "attention_to_disclosure.toml) on telegram_2024_privacy_destinations: half-life about "
+        "140 days; the grid has a ridge (w_attention 40 with memory 0.99 fits as well)",
     )
 
 
@@ -433,15 +434,17 @@ class ChoiceConfig:
         "top destination takes ~2/3 of migrants); mechanism: La Cava et al. 2023",
     )
     w_attention: float = _param(
-        0.0,
+        10.0,
         "Attention to disclosure: news about a platform makes a group weigh the disclosure of "
         "every platform; adds w_attention x attention x exposure_k to the perceived risk of "
         "every platform k in the choice (0 = off).",
         "nonneg",
-        source="salience of an attribute raises its weight in choice (Bordalo, Gennaioli & "
-        "Shleifer 2013); after Telegram's 2024 disclosure news, forums compared the privacy of "
-        "alternatives and experts expected moves to Signal or Session (shared/research/"
-        "groups.md, facts.md)",
+        source="calibrated (simulated method of moments, grid 10-80 x risk.attention_memory "
+        "0.95-0.998, 3 replicates x 2,000 groups; experiments/calibration/"
+        "attention_to_disclosure.toml) on telegram_2024_privacy_destinations; mechanism: "
+        "salience raises an attribute's weight in choice (Bordalo, Gennaioli & Shleifer 2013, "
+        "judgement to apply it here); after the 2024 news forums compared the privacy of "
+        "alternatives and experts expected moves to Signal or Session (shared/research)",
     )
     unsettled_steps: int = _param(
         14,
