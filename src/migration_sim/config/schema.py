@@ -443,8 +443,9 @@ class ChoiceConfig:
         "0.95-0.998, 3 replicates x 2,000 groups; experiments/calibration/"
         "attention_to_disclosure.toml) on telegram_2024_privacy_destinations; mechanism: "
         "salience raises an attribute's weight in choice (Bordalo, Gennaioli & Shleifer 2013, "
-        "judgement to apply it here); after the 2024 news forums compared the privacy of "
-        "alternatives and experts expected moves to Signal or Session (shared/research)",
+        "judgement to apply it here); after the 2024 news forums discussed Jabber, Tox and "
+        "Matrix (Intel 471) and Session was rated the best substitute (Cyberint; "
+        "shared/research/groups.md)",
     )
     unsettled_steps: int = _param(
         14,
