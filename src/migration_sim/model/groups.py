@@ -361,14 +361,16 @@ class CriminalGroup(mesa.Agent):
             risk_row.append(r)
         return news_row, risk_row
 
-    def attend(self, news_row: list[float]) -> float:
+    def attend(self, news_row: list[float], in_news: list[bool]) -> float:
         """Reference rule: attention to disclosure after this step's news ``news_row``.
 
-        ``A' = max(attention_memory * A, max_k S_k)``.
+        ``A' = max(attention_memory * A, max_k S_k)`` over the platforms in the news at the
+        start of the step (``in_news``), as :meth:`perceive` reads them.
         """
         a = float(self.model.attention[self.group_id]) * self.model.params.risk.attention_memory
-        for s in news_row:
-            a = max(a, float(s))
+        for s, heard in zip(news_row, in_news, strict=True):
+            if heard:
+                a = max(a, float(s))
         return a
 
     def utilities(self) -> tuple[list[float], list[float]]:

@@ -665,7 +665,7 @@ class MigrationModel(mesa.Model):
         pop.news = np.array([r[0] for r in rows]).reshape(pop.news.shape)
         pop.risk = np.array([r[1] for r in rows]).reshape(pop.risk.shape)
         self.attention = np.array(
-            [self.group(i).attend(r[0]) for i, r in enumerate(rows)], dtype=float
+            [self.group(i).attend(r[0], in_news) for i, r in enumerate(rows)], dtype=float
         )
         self._refresh_news_platforms()
 
