@@ -256,3 +256,49 @@ def test_stationary_shares_without_switching_cost_is_logit():
     v0 = np.array([[0.0, 1.0, 2.0]])
     p = np.exp(v0[0]) / np.exp(v0[0]).sum()
     assert np.allclose(kernels.stationary_shares(v0, 1.0, 0.0)[0], p)
+
+
+def test_attention_rises_with_news_and_fades_by_its_memory():
+    att = np.array([0.0, 0.5, 0.2])
+    news = np.array([[0.4, 0.0], [0.1, 0.0], [0.0, 0.0]])
+    out = kernels.update_attention(att, news, np.array([0]), 0.9)
+    # max(memory * A, largest salience): raised by news, else faded
+    assert out.tolist() == pytest.approx([0.4, 0.45, 0.18])
+    assert att.tolist() == [0.0, 0.5, 0.2]  # a new array
+    assert kernels.update_attention(att, news, np.empty(0, np.int64), 0.9).tolist() == (
+        pytest.approx([0.0, 0.45, 0.18])
+    )
+
+
+def test_attention_moves_leavers_to_the_platform_safer_on_paper():
+    """Two equally attractive platforms, one risky on paper (exposure 0.8), one safe (0.1).
+
+    Without attention the catalogue's exposure enters only through the perceived risk R; with
+    attention A the risky platform's logit odds fall by exactly
+    ``exp(-beta w_risk w_attention A (e_risky - e_safe) ra sev)``.
+    """
+    n, k = 2, 2
+    e = np.array([0.8, 0.1])
+    risk = np.zeros((n, k))  # equal perceived risk: only the new term tells them apart
+    ra, sev, a = 0.5, 0.6, np.array([0.0, 0.4])
+    reach, usability = np.array([0.5, 0.5]), np.array([0.5, 0.5])
+    w = UtilityWeights(**{**W.__dict__, "attention": 10.0})
+    state = choice.choice_state(
+        np.zeros(n + 1, np.int64), np.empty(0, np.int64), np.zeros((n, k), bool),
+        np.ones(n, bool), np.full(n, -1), risk, np.full(n, 0.5), np.full(n, ra),
+        np.full(n, sev), np.full(n, 0.3), reach, usability, np.zeros(k), np.zeros(k), w,
+        attention=a, exposure=e,
+    )  # fmt: skip
+    v, v0 = choice.utility_rows(np.arange(n), state)
+    assert v0[0, 0] == v0[0, 1]  # no attention: the two are alike
+    log_odds = w.beta * (v0[1, 0] - v0[1, 1])
+    assert log_odds == pytest.approx(-w.beta * w.risk * 10.0 * 0.4 * (0.8 - 0.1) * ra * sev)
+    # and the draw follows: the attentive group picks the safe platform far more often
+    u = np.linspace(0.0005, 0.9995, 1000)
+    picks = np.array([choice.pick(w.beta * v0[1], np.ones(k, bool), x) for x in u])
+    p_safe = 1.0 / (1.0 + np.exp(log_odds))
+    assert (picks == 1).mean() == pytest.approx(p_safe, abs=2e-3) and p_safe > 0.8
+    # weight 0: attention is ignored (bit for bit the utilities without the term)
+    state0 = (*state[:14], choice.weights_array(W), *state[15:])
+    v_off, v0_off = choice.utility_rows(np.arange(n), state0)
+    assert np.array_equal(v0_off[1], v0_off[0])

@@ -20,10 +20,16 @@ SHOCKS = [
 ]
 
 
-def test_vectorised_kernels_equal_reference_rule():
-    """The per-group reference rule and the array kernels give identical choices."""
+@pytest.mark.parametrize("w_attention", [0.0, 8.0])
+def test_vectorised_kernels_equal_reference_rule(w_attention):
+    """The per-group reference rule and the array kernels give identical choices.
+
+    With ``w_attention > 0`` the attention-to-disclosure term enters both (the news shock
+    raises attention).
+    """
     over = {
         **SMALL,
+        "choice.w_attention": w_attention,
         "groups.n_groups": 300,
         "run.steps": 60,
         "enforcement.intensity": 0.05,
@@ -64,11 +70,12 @@ def test_vectorised_kernels_equal_reference_rule():
         assert np.array_equal(fast.population.member, ref.population.member)
         np.testing.assert_allclose(fast.population.risk, ref.population.risk, rtol=1e-12)
         np.testing.assert_allclose(fast.population.news, ref.population.news, rtol=1e-12)
+        np.testing.assert_allclose(fast.attention, ref.attention, rtol=1e-12)
         n_revisions += int(fast.results.arrays["flows"][-1].trace() < fast.population.n)
     # the comparison exercised real dynamics: news, events and platform changes happened
     assert fast.results.arrays["disruptions"].sum() > 0
     assert fast.ban_pressure.max() > 1 and n_unsettled > 0 and n_costly > 0
-    assert fast.population.news.max() > 0
+    assert fast.population.news.max() > 0 and fast.attention.max() > 0
     assert (
         fast.results.arrays["flows"][1:].sum(0)
         - np.diag(np.diag(fast.results.arrays["flows"][1:].sum(0)))
@@ -199,3 +206,14 @@ def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     finally:
         numba.set_num_threads(previous)
     assert one.equals(many)
+
+
+def test_attention_is_inert_without_news():
+    """No news, no attention: a takedown run is the same bit for bit whatever w_attention."""
+    over = {
+        **SMALL,
+        "shocks": [{"kind": "takedown", "name": "td", "start": 5, "platform": "Telegram"}],
+    }
+    a = ms.run(over, seed=4).timeseries
+    b = ms.run({**over, "choice.w_attention": 20.0}, seed=4).timeseries
+    assert a.equals(b)

@@ -2,6 +2,10 @@
 
 A deliberate model change that moves these numbers must regenerate the file, and say so in its
 commit: ``MIGRATION_SIM_REGEN=1 python -m pytest tests/test_regression.py``.
+
+``regression_summary_attention_off.json`` is the summary stored before attention to disclosure
+(``choice.w_attention``, issue #9) existed; with that weight at 0 the model must still reproduce
+it bit for bit. It is never regenerated.
 """
 
 import json
@@ -13,6 +17,7 @@ import numpy as np
 import migration_sim as ms
 
 STORED = Path(__file__).parent / "data" / "regression_summary.json"
+STORED_ATTENTION_OFF = Path(__file__).parent / "data" / "regression_summary_attention_off.json"
 CONFIG = {
     "groups.n_groups": 600,
     "run.warmup_steps": 20,
@@ -36,8 +41,8 @@ CONFIG = {
 }
 
 
-def summary() -> dict:
-    res = ms.run(CONFIG, seed=20241024, steps=60)
+def summary(overrides: dict | None = None) -> dict:
+    res = ms.run({**CONFIG, **(overrides or {})}, seed=20241024, steps=60)
     a = res.arrays
     return {
         "primary_final": a["primary"][-1].tolist(),
@@ -56,3 +61,8 @@ def test_fixed_seed_run_matches_stored_summary():
         STORED.write_text(json.dumps(got, indent=1) + "\n")
     stored = json.loads(STORED.read_text())
     assert got == stored
+
+
+def test_attention_off_reproduces_the_summary_stored_before_it_existed():
+    got = summary({"choice.w_attention": 0.0})
+    assert got == json.loads(STORED_ATTENTION_OFF.read_text())

@@ -280,6 +280,16 @@ class RiskConfig:
         "mean salience among contacts when that is higher.",
         "prob",
     )
+    attention_memory: float = _param(
+        0.995,
+        "Weight on last step's attention to disclosure: attention A' = max(attention_memory x "
+        "A, largest news salience the group holds about any platform). Used only when "
+        "choice.w_attention > 0.",
+        "prob",
+        source="calibrated with choice.w_attention (SMM grid, experiments/calibration/"
+        "attention_to_disclosure.toml) on telegram_2024_privacy_destinations: half-life about "
+        "140 days; the grid has a ridge (w_attention 40 with memory 0.99 fits as well)",
+    )
 
 
 @dataclass(frozen=True)
@@ -422,6 +432,20 @@ class ChoiceConfig:
         source="calibrated with w_ban (same SMM grid, experiments/calibration/"
         "coordination_and_bans.toml) on takedown_top_destination (ElBahrawy et al. 2020: the "
         "top destination takes ~2/3 of migrants); mechanism: La Cava et al. 2023",
+    )
+    w_attention: float = _param(
+        10.0,
+        "Attention to disclosure: news about a platform makes a group weigh the disclosure of "
+        "every platform; adds w_attention x attention x exposure_k to the perceived risk of "
+        "every platform k in the choice (0 = off).",
+        "nonneg",
+        source="calibrated (simulated method of moments, grid 10-80 x risk.attention_memory "
+        "0.95-0.998, 3 replicates x 2,000 groups; experiments/calibration/"
+        "attention_to_disclosure.toml) on telegram_2024_privacy_destinations; mechanism: "
+        "salience raises an attribute's weight in choice (Bordalo, Gennaioli & Shleifer 2013, "
+        "judgement to apply it here); after the 2024 news forums discussed Jabber, Tox and "
+        "Matrix (Intel 471) and Session was rated the best substitute (Cyberint; "
+        "shared/research/groups.md)",
     )
     unsettled_steps: int = _param(
         14,

@@ -10,13 +10,16 @@ Utility (``docs/model.md`` section 7.6), added term by term in this order::
 
     V0_ik = w_reach reach_k need_i + w_network L_ik + w_popularity G_k
             - w_risk R_ik ra_i sev_i + w_usability usability_k (1 - soph_i) + alpha_k
-            - w_ban P_ik + w_follow u_i F_k
+            - w_ban P_ik + w_follow u_i F_k - w_risk w_attention A_i e_k ra_i sev_i
     V_ik  = V0_ik - w_switch c_ik
 
 ``L_ik`` is the share of i's active contacts present on k; ``P_ik`` the group's ban pressure on
 k; ``u_i`` is 1 for an unsettled group (0 otherwise) and ``F_k`` the share of unsettled groups
-with k as primary. The switching cost factor ``c_ik`` is 0 on a platform the group is present
-on, ``rejoin_i`` on the platform it was banned from this step and 1 otherwise.
+with k as primary. ``A_i`` is the group's attention to disclosure (raised by news, see
+``MigrationModel._perceive``) and ``e_k`` the platform's exposure: attention adds
+``w_attention A_i e_k`` to the perceived risk of every platform. The switching cost factor
+``c_ik`` is 0 on a platform the group is present on, ``rejoin_i`` on the platform it was
+banned from this step and 1 otherwise.
 
 Revision, with uniforms ``u0, u1, u2``:
 
@@ -44,7 +47,8 @@ _BLOCK = 256
 _ACTIVE_BIT = 1 << 62
 
 # positions in the weights array (see weights_array)
-_REACH, _NETWORK, _POPULARITY, _RISK, _SWITCH, _USABILITY, _BETA, _MARGIN, _BAN, _FOLLOW = range(10)
+(_REACH, _NETWORK, _POPULARITY, _RISK, _SWITCH, _USABILITY, _BETA, _MARGIN, _BAN, _FOLLOW,
+ _ATTENTION) = range(11)  # fmt: skip
 
 
 def weights_array(w: UtilityWeights) -> np.ndarray:
@@ -52,7 +56,7 @@ def weights_array(w: UtilityWeights) -> np.ndarray:
     return np.array(
         [
             w.reach, w.network, w.popularity, w.risk, w.switch, w.usability, w.beta, w.margin,
-            w.ban, w.follow,
+            w.ban, w.follow, w.attention,
         ]
     )  # fmt: skip
 
@@ -98,7 +102,7 @@ def _utility_row(i, state, v, v0, counts):
     """Fill ``v`` and ``v0`` (length K) with group i's utilities (``state``: see module)."""
     (indptr, indices, member, active, banned_from, risk, need, risk_aversion, severity,
      sophistication, reach, usability, popularity, constants, w, codes, ban_pressure, rejoin,
-     unsettled, follow) = state  # fmt: skip
+     unsettled, follow, attention, exposure) = state  # fmt: skip
     k_count = member.shape[1]
     counts[:] = 0
     n_active = 0
@@ -121,6 +125,8 @@ def _utility_row(i, state, v, v0, counts):
         x = x - w[_BAN] * ban_pressure[i, k]
         if unsettled[i]:
             x = x + w[_FOLLOW] * follow[k]
+        if w[_ATTENTION] != 0.0:
+            x = x - w[_RISK] * ((w[_ATTENTION] * attention[i] * exposure[k]) * ra_sev)
         v0[k] = x
         if member[i, k]:
             cost = 0.0
@@ -272,6 +278,8 @@ def choice_state(
     rejoin: np.ndarray | None = None,
     unsettled: np.ndarray | None = None,
     follow: np.ndarray | None = None,
+    attention: np.ndarray | None = None,
+    exposure: np.ndarray | None = None,
 ) -> tuple:
     """Bundle the read-only inputs of the utility for the compiled kernels.
 
@@ -280,8 +288,9 @@ def choice_state(
     severity and sophistication. Per platform: reach, usability, popularity (share of active
     groups with it as primary) and the constants alpha. Then the weights. Optional: ban
     pressure (N, K), the switching-cost factor of re-joining the banning platform (N),
-    unsettled flags (N) and the share of unsettled groups on each platform (K); each defaults
-    to zeros (no ban pressure, free re-joining, nobody unsettled).
+    unsettled flags (N), the share of unsettled groups on each platform (K), attention to
+    disclosure (N) and the platforms' exposure (K); each defaults to zeros (no ban pressure,
+    free re-joining, nobody unsettled, no attention).
     """
     n, k_count = member.shape
     return (
@@ -292,6 +301,8 @@ def choice_state(
         np.zeros(n) if rejoin is None else rejoin,
         np.zeros(n, np.bool_) if unsettled is None else unsettled,
         np.zeros(k_count) if follow is None else follow,
+        np.zeros(n) if attention is None else attention,
+        np.zeros(k_count) if exposure is None else exposure,
     )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ class GroupHost(Protocol):
     popularity: np.ndarray
     banned_from: np.ndarray
     exposure_k: np.ndarray
+    attention: np.ndarray
     news_retention: np.ndarray
     news_spread: np.ndarray
     n_platforms: int
@@ -360,12 +361,25 @@ class CriminalGroup(mesa.Agent):
             risk_row.append(r)
         return news_row, risk_row
 
+    def attend(self, news_row: list[float], in_news: list[bool]) -> float:
+        """Reference rule: attention to disclosure after this step's news ``news_row``.
+
+        ``A' = max(attention_memory * A, max_k S_k)`` over the platforms in the news at the
+        start of the step (``in_news``), as :meth:`perceive` reads them.
+        """
+        a = float(self.model.attention[self.group_id]) * self.model.params.risk.attention_memory
+        for s, heard in zip(news_row, in_news, strict=True):
+            if heard:
+                a = max(a, float(s))
+        return a
+
     def utilities(self) -> tuple[list[float], list[float]]:
         """Reference rule: utility of each platform, with and without the switching cost.
 
         ``V0_k = w_reach reach_k need + w_network L_k + w_popularity G_k
         - w_risk R_k ra sev + w_usability usability_k (1 - soph) + alpha_k - w_ban P_k
-        + w_follow F_k`` (the last term only while the group is unsettled);
+        + w_follow F_k - w_risk w_attention A e_k ra sev`` (the follow term only while the
+        group is unsettled; ``A`` its attention to disclosure, ``e_k`` the exposure);
         ``V_k = V0_k - w_switch c_k`` with ``c_k`` 0 on a platform the group is on, the model's
         ``rejoin_cost`` on the platform that just banned it, and 1 otherwise. ``L_k`` is the
         share of the group's active contacts present on k; ``G_k`` the share of active groups
@@ -394,6 +408,9 @@ class CriminalGroup(mesa.Agent):
             v0 = v0 - w.ban * float(m.ban_pressure[i, k])
             if unsettled:
                 v0 = v0 + w.follow * float(m.follow[k])
+            if w.attention != 0.0:
+                salient = w.attention * float(m.attention[i]) * float(m.exposure_k[k])
+                v0 = v0 - w.risk * (salient * (self.risk_aversion * self.severity))
             if bool(self._pop.member[i, k]):
                 cost = 0.0
             elif int(m.banned_from[i]) == k:

@@ -25,6 +25,7 @@ __all__ = [
     "first_event",
     "spread_news",
     "update_risk",
+    "update_attention",
     "observed_enforcement",
     "calibrate_constants",
     "tally",
@@ -45,6 +46,7 @@ class UtilityWeights:
     margin: float
     ban: float = 0.0
     follow: float = 0.0
+    attention: float = 0.0
 
 
 def exposure(disclosure: np.ndarray, identifiability: np.ndarray, iota: float) -> np.ndarray:
@@ -194,6 +196,21 @@ def update_risk(
         risk[:, news_cols] += (lam * w_news) * news[:, news_cols]
     if observed_groups.size and w_observed:
         risk[observed_groups, observed_platforms] += (lam * w_observed) * observed_share
+
+
+def update_attention(
+    attention: np.ndarray, news: np.ndarray, news_cols: np.ndarray, memory: float
+) -> np.ndarray:
+    """Attention to disclosure after this step's news (returns a new array).
+
+    ``A'_i = max(memory * A_i, max_k S_ik)``: news about any platform draws the group's
+    attention to the disclosure of every platform; it fades by ``memory`` per step once the
+    news is gone. ``S`` is read only in ``news_cols`` (0 elsewhere). Complexity: O(N K).
+    """
+    out = attention * memory
+    if news_cols.size:
+        np.maximum(out, news[:, news_cols].max(axis=1), out=out)
+    return out
 
 
 @numba.njit(cache=True)

@@ -267,6 +267,7 @@ class MigrationModel(mesa.Model):
             margin=cfg.choice.multihoming_margin,
             ban=cfg.choice.w_ban,
             follow=cfg.choice.w_follow,
+            attention=cfg.choice.w_attention,
         )
         g = cfg.groups
         self.size01 = kernels.size_score(self.population.size, g.size_min, g.size_max)
@@ -285,6 +286,8 @@ class MigrationModel(mesa.Model):
         self.news_retention = np.full(self.n_platforms, cfg.risk.news_retention)
         self.news_spread = np.full(self.n_platforms, cfg.risk.news_spread)
         self.in_news = np.zeros(self.n_platforms, dtype=bool)  # platforms with any salience
+        # attention to disclosure A (N): raised by news about any platform, fades slowly
+        self.attention = np.zeros(self.population.n)
         self.shocks = build_shocks(cfg)
         self.shock_log: list[dict[str, Any]] = []
         self._events = (np.empty(0, np.int64), np.empty(0, np.int64))
@@ -412,6 +415,8 @@ class MigrationModel(mesa.Model):
             rejoin=self.rejoin_cost,
             unsettled=self.unsettled_now,
             follow=self.follow,
+            attention=self.attention,
+            exposure=self.exposure_k,
         )
 
     def _calibrate_constants(self) -> np.ndarray:
@@ -626,6 +631,9 @@ class MigrationModel(mesa.Model):
                 self.news_spread,
                 cols,
             )
+        self.attention = kernels.update_attention(
+            self.attention, pop.news, cols, self.params.risk.attention_memory
+        )
         kernels.update_risk(
             pop.risk,
             self._severity,
@@ -665,6 +673,9 @@ class MigrationModel(mesa.Model):
             rows.append(agent.perceive(observed, news_before, in_news))
         pop.news = np.array([r[0] for r in rows]).reshape(pop.news.shape)
         pop.risk = np.array([r[1] for r in rows]).reshape(pop.risk.shape)
+        self.attention = np.array(
+            [self.group(i).attend(r[0], in_news) for i, r in enumerate(rows)], dtype=float
+        )
         self._refresh_news_platforms()
 
     def _choose(self, t: int) -> None:
@@ -825,6 +836,7 @@ class MigrationModel(mesa.Model):
         pop.member[groups] = False
         pop.primary[groups] = -1
         pop.news[groups] = 0.0
+        self.attention[groups] = 0.0
 
     def drop_presence(
         self, groups: np.ndarray, platforms: np.ndarray, *, banned: bool = False
