@@ -88,6 +88,29 @@ def test_salience_sets_news_and_it_fades():
     assert m.population.news[:, k].mean() < first / 2
 
 
+def test_news_nobody_hears_leaves_earlier_news_fading_in_both_engines():
+    # the second item reaches nobody; the first one's news must keep fading, not freeze
+    quiet = {"p_members": 0.0, "p_others": 0.0}
+    cfg = {
+        **BASE,
+        "shocks": [
+            {"kind": "salience", "name": "loud", "start": 2, **SHOCKS["salience"]},
+            {"kind": "salience", "name": "quiet", "start": 4, **SHOCKS["salience"], **quiet},
+        ],
+    }
+    fast, ref = MigrationModel(cfg, rng=3), MigrationModel(cfg, rng=3, engine="reference")
+    k = fast.platform.index("Telegram")
+    for m in (fast, ref):
+        m.run(4)
+    assert fast.in_news[k] and ref.in_news[k]
+    held = fast.population.news[:, k].copy()
+    for m in (fast, ref):
+        m.run(2)
+    np.testing.assert_allclose(fast.population.news, ref.population.news, rtol=1e-12)
+    assert (held > 0).sum() > 50
+    assert fast.population.news[:, k].mean() < 0.95 * held.mean()  # still fading, not frozen
+
+
 def test_takedown_leaves_no_group_on_the_platform():
     m = MigrationModel(
         {

@@ -79,7 +79,8 @@ class Salience(specs.Salience):
             p = np.where(pop.member[:, k], self.p_members, self.p_others) * pop.active
             hears = u < p
             pop.news[hears, k] = np.maximum(pop.news[hears, k], self.magnitude)
-            model.in_news[k] = bool(hears.any() and self.magnitude > 0)
+            # news already held stays in the news even if nobody hears this one
+            model.in_news[k] |= bool(hears.any() and self.magnitude > 0)
             if self.retention is not None:
                 model.news_retention[k] = self.retention
             if self.spread is not None:
