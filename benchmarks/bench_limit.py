@@ -12,10 +12,15 @@ and RATIO proxy / model (1.0 would be the proxy's speed; the target is 0.5). Usa
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import atexit
+import importlib
 import os
+import shutil
+import sys
+import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 import numba
 import numpy as np
@@ -46,14 +51,25 @@ def proxy_seconds(step, n: int, steps: int, k: int, degree: int) -> float:
     return time.perf_counter() - t0
 
 
+def load_proxy(path: Path) -> ModuleType:
+    """Import the proxy from a private copy, so numba's cache (``cache=True``) lives beside it.
+
+    The shared folder is read-only for us and its ``__pycache__`` may hold entries compiled by
+    other loaders that this process cannot unpickle; a fresh copy compiles once per run.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="limit_proxy_"))
+    atexit.register(shutil.rmtree, folder, True)
+    shutil.copy(path, folder / "limit_kernel.py")
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("limit_kernel")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--proxy", type=Path, default=DEFAULT_PROXY)
     args = ap.parse_args()
-    spec = importlib.util.spec_from_file_location("limit_kernel", args.proxy)
-    limit = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(limit)
+    limit = load_proxy(args.proxy)
     numba.set_num_threads(1)
     cfg = ms.builtin_scenario("telegram_2024")
     n, steps, k = cfg.groups.n_groups, cfg.run.steps, len(cfg.platform_names)
