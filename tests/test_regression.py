@@ -4,8 +4,9 @@ A deliberate model change that moves these numbers must regenerate the file, and
 commit: ``MIGRATION_SIM_REGEN=1 python -m pytest tests/test_regression.py``.
 
 ``regression_summary_attention_off.json`` is the summary stored before attention to disclosure
-(``choice.w_attention``, issue #9) existed; with that weight at 0 the model must still reproduce
-it bit for bit. It is never regenerated.
+(``choice.w_attention``, issue #9) existed; with that weight at 0 and the follow weight of that
+time (``choice.w_follow = 6``, recalibrated to 8 since) the model must still reproduce it bit for
+bit. It is never regenerated.
 """
 
 import json
@@ -64,5 +65,5 @@ def test_fixed_seed_run_matches_stored_summary():
 
 
 def test_attention_off_reproduces_the_summary_stored_before_it_existed():
-    got = summary({"choice.w_attention": 0.0})
+    got = summary({"choice.w_attention": 0.0, "choice.w_follow": 6.0})
     assert got == json.loads(STORED_ATTENTION_OFF.read_text())

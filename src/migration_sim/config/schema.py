@@ -425,13 +425,16 @@ class ChoiceConfig:
         "and telegram_2024_privacy_destinations; see docs/validation.md",
     )
     w_follow: float = _param(
-        6.0,
+        8.0,
         "Coordination weight: an unsettled group values a platform by the share of unsettled "
         "groups that have it as primary (where the movers went; 0 = no coordination).",
         "nonneg",
-        source="calibrated with w_ban (same SMM grid, experiments/calibration/"
-        "coordination_and_bans.toml) on takedown_top_destination (ElBahrawy et al. 2020: the "
-        "top destination takes ~2/3 of migrants); mechanism: La Cava et al. 2023",
+        source="calibrated twice by SMM grid: with w_ban (experiments/calibration/"
+        "coordination_and_bans.toml, on takedown_top_destination: 6), then with "
+        "choice.unsettled_steps (experiments/calibration/unsettled_window.toml, 6 replicates x "
+        "3,000 groups, also on takedown_few_split: 8, unsettled_steps kept at 14); targets "
+        "ElBahrawy et al. 2020 (top destination ~2/3 of migrants, few split); mechanism: "
+        "La Cava et al. 2023",
     )
     w_attention: float = _param(
         10.0,
