@@ -74,6 +74,8 @@ COMMON_SLIDERS: dict[str, tuple[str, float, float, float]] = {
     "w_risk": ("Weight of perceived risk", 0.0, 10.0, 0.25),
     "w_network": ("Weight of contacts on the platform", 0.0, 10.0, 0.25),
     "w_switch": ("Switching cost", 0.0, 5.0, 0.1),
+    "w_attention": ("Attention to disclosure after news", 0.0, 40.0, 1.0),
+    "w_follow": ("Following where displaced groups went", 0.0, 20.0, 0.5),
     "enforcement_intensity": ("Enforcement intensity", 0.0, 0.05, 0.001),
 }
 
