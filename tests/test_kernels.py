@@ -268,6 +268,9 @@ def test_attention_rises_with_news_and_fades_by_its_memory():
     assert kernels.update_attention(att, news, np.empty(0, np.int64), 0.9).tolist() == (
         pytest.approx([0.0, 0.45, 0.18])
     )
+    in_place = att.copy()
+    assert kernels.update_attention(in_place, news, np.array([0]), 0.9, out=in_place) is in_place
+    assert in_place.tolist() == out.tolist()  # the same values, updated in place
 
 
 def test_attention_moves_leavers_to_the_platform_safer_on_paper():

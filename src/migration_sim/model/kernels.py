@@ -199,15 +199,21 @@ def update_risk(
 
 
 def update_attention(
-    attention: np.ndarray, news: np.ndarray, news_cols: np.ndarray, memory: float
+    attention: np.ndarray,
+    news: np.ndarray,
+    news_cols: np.ndarray,
+    memory: float,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Attention to disclosure after this step's news (returns a new array).
+    """Attention to disclosure after this step's news (a new array, or ``out``).
 
     ``A'_i = max(memory * A_i, max_k S_ik)``: news about any platform draws the group's
     attention to the disclosure of every platform; it fades by ``memory`` per step once the
-    news is gone. ``S`` is read only in ``news_cols`` (0 elsewhere). Complexity: O(N K).
+    news is gone. ``S`` is read only in ``news_cols`` (0 elsewhere). ``out`` may be
+    ``attention`` itself: the model updates it in place every step rather than allocating N
+    floats. Complexity: O(N K).
     """
-    out = attention * memory
+    out = np.multiply(attention, memory, out=out)
     if news_cols.size:
         np.maximum(out, news[:, news_cols].max(axis=1), out=out)
     return out

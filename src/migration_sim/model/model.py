@@ -631,8 +631,8 @@ class MigrationModel(mesa.Model):
                 self.news_spread,
                 cols,
             )
-        self.attention = kernels.update_attention(
-            self.attention, pop.news, cols, self.params.risk.attention_memory
+        kernels.update_attention(
+            self.attention, pop.news, cols, self.params.risk.attention_memory, out=self.attention
         )
         kernels.update_risk(
             pop.risk,
