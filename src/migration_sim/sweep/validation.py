@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from migration_sim.config import Config, ConfigError
-from migration_sim.config.errors import InputFileError, read_text_file
+from migration_sim.config.errors import read_toml_file
 from migration_sim.config.files import atomic_write_text
 from migration_sim.config.scenario import builtin_scenario, builtin_scenario_names
 from migration_sim.model.model import MigrationModel
@@ -263,13 +263,11 @@ def load_patterns(path: str | Path | None = None) -> list[Pattern]:
         Naming the pattern and key of the first invalid entry, or a repeated name.
     """
     if path is None:
-        text = resources.files("migration_sim").joinpath("data/patterns.toml").read_text()
+        packaged = resources.files("migration_sim").joinpath("data/patterns.toml").read_text()
+        data = tomllib.loads(packaged)
     else:
-        text = read_text_file(path, "patterns file")
-    try:
-        entries = tomllib.loads(text).get("pattern", [])
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{path or 'patterns.toml'}: invalid TOML: {exc}") from None
+        data = read_toml_file(path, "patterns file")
+    entries = data.get("pattern", [])
     if not entries:
         raise ConfigError(f"{path or 'patterns.toml'}: no [[pattern]] tables")
     patterns = [_pattern(e, i) for i, e in enumerate(entries)]
